@@ -1,0 +1,44 @@
+//! The one path from an incoming server-function request to a verified caller.
+//!
+//! Server functions run inside leptos_axum's reactive owner, which carries the request `Parts`
+//! and the [`AppState`] provided at router construction. Reading them here, once, keeps every
+//! function's first line the same: `Caller::authenticate()?`.
+
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use leptos::prelude::use_context;
+
+use crate::api::ApiError;
+use crate::auth::VerifiedIdentity;
+use crate::server::AppState;
+use crate::store::Store;
+
+/// A request whose `Authorization` header has been verified.
+pub struct Caller {
+    state: AppState,
+    pub identity: VerifiedIdentity,
+}
+
+impl Caller {
+    /// Verifies the current request's `Authorization` header; fails with the 401 code that says why.
+    pub fn authenticate() -> Result<Self, ApiError> {
+        let state = use_context::<AppState>().ok_or_else(|| {
+            tracing::error!("AppState missing from the server-function context");
+            ApiError::internal()
+        })?;
+        let parts = use_context::<Parts>().ok_or_else(|| {
+            tracing::error!("request parts missing from the server-function context");
+            ApiError::internal()
+        })?;
+        let header = parts.headers.get(AUTHORIZATION).map(|v| v.as_bytes());
+        let identity = state.verifier.verify_header(header).inspect_err(|err| {
+            // The code only: the header itself is a credential and never reaches a log.
+            tracing::info!(code = err.code().as_str(), path = %parts.uri.path(), "rejected authorization");
+        })?;
+        Ok(Self { state, identity })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+}

@@ -1,0 +1,179 @@
+//! The one error type every `/api` server function returns.
+//!
+//! On the wire it is always `{"error": "<stable_code>", "message": "<human text>"}` with the HTTP
+//! status that belongs to the code. The status is set in [`FromServerFnError::ser`], which is the
+//! single place server_fn calls to turn an error into a response body, so a function never has to
+//! remember to set it, and an error that is built but not returned changes nothing.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::{Bytes, Encodes};
+use serde::{Deserialize, Serialize};
+
+/// Stable, documented error codes. Renaming one is a breaking change of the HTTP contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    // 400
+    InvalidInput,
+    // 401
+    MissingAuthorization,
+    AuthorizationTooLong,
+    MalformedInstance,
+    InvalidSignature,
+    MissingInstanceId,
+    InstanceExpired,
+    InstanceNotYetValid,
+    // 403
+    Forbidden,
+    // 404
+    NotFound,
+    // 405, 413, 415
+    MethodNotAllowed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    // 500, 503
+    Internal,
+    Unavailable,
+    /// Client side only: the request never got a JSON answer (network down, server gone).
+    Network,
+    /// A code this build does not know (a newer server); keeps old clients decoding.
+    #[serde(other)]
+    Unknown,
+}
+
+impl ErrorCode {
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidInput => 400,
+            ErrorCode::MissingAuthorization
+            | ErrorCode::AuthorizationTooLong
+            | ErrorCode::MalformedInstance
+            | ErrorCode::InvalidSignature
+            | ErrorCode::MissingInstanceId
+            | ErrorCode::InstanceExpired
+            | ErrorCode::InstanceNotYetValid => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::Unavailable => 503,
+            ErrorCode::Internal | ErrorCode::Network | ErrorCode::Unknown => 500,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::MissingAuthorization => "missing_authorization",
+            ErrorCode::AuthorizationTooLong => "authorization_too_long",
+            ErrorCode::MalformedInstance => "malformed_instance",
+            ErrorCode::InvalidSignature => "invalid_signature",
+            ErrorCode::MissingInstanceId => "missing_instance_id",
+            ErrorCode::InstanceExpired => "instance_expired",
+            ErrorCode::InstanceNotYetValid => "instance_not_yet_valid",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::Internal => "internal",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Network => "network",
+            ErrorCode::Unknown => "unknown",
+        }
+    }
+
+    /// Authentication failed: the page should tell the user to open the app from Wix again.
+    pub fn is_auth(self) -> bool {
+        self.status() == 401
+    }
+}
+
+/// `{"error": code, "message": text}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{error:?}: {message}")]
+pub struct ApiError {
+    pub error: ErrorCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(error: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            error,
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidInput, message)
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(ErrorCode::NotFound, "No feedback with this id.")
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(
+            ErrorCode::Forbidden,
+            "Only the site owner can do this. Open the app from the Wix dashboard.",
+        )
+    }
+
+    /// A failure whose details belong in the server log, not in the response.
+    pub fn internal() -> Self {
+        Self::new(ErrorCode::Internal, "Something went wrong on our side. Please try again.")
+    }
+
+    pub fn status(&self) -> u16 {
+        self.error.status()
+    }
+
+    /// The JSON body, for responses built outside server_fn (middleware, plain handlers).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| {
+            r#"{"error":"internal","message":"Something went wrong on our side."}"#.to_owned()
+        })
+    }
+}
+
+impl FromServerFnError for ApiError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // On the server these mean the request body did not fit the function's input.
+            ServerFnErrorErr::Deserialization(m)
+            | ServerFnErrorErr::Args(m)
+            | ServerFnErrorErr::MissingArg(m)
+                if cfg!(feature = "ssr") =>
+            {
+                ApiError::invalid_input(m)
+            }
+            ServerFnErrorErr::Request(m) | ServerFnErrorErr::Response(m) => {
+                ApiError::new(ErrorCode::Network, m)
+            }
+            _ if cfg!(feature = "ssr") => ApiError::internal(),
+            other => ApiError::new(ErrorCode::Network, other.to_string()),
+        }
+    }
+
+    fn ser(&self) -> Bytes {
+        #[cfg(feature = "ssr")]
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(status) = axum::http::StatusCode::from_u16(self.status()) {
+                response.set_status(status);
+            }
+        }
+        <JsonEncoding as Encodes<Self>>::encode(self)
+            .unwrap_or_else(|_| Bytes::from(ApiError::internal().to_json()))
+    }
+}
+
+impl From<ServerFnErrorErr> for ApiError {
+    fn from(value: ServerFnErrorErr) -> Self {
+        Self::from_server_fn_error(value)
+    }
+}

@@ -1,0 +1,18 @@
+//! The HTTP API: server functions under `/api`, JSON in, JSON out, `Authorization: <instance>`.
+//!
+//! Each function is callable from the wasm frontend as a plain async fn (through [`AuthClient`])
+//! and from any HTTP client as `POST /api/...`. Every body starts by turning the `Authorization`
+//! header into a verified identity ([`context::Caller`]); nothing touches the store before that.
+
+pub mod client;
+pub mod error;
+pub mod feedback;
+pub mod site;
+
+#[cfg(feature = "ssr")]
+pub mod context;
+#[cfg(feature = "ssr")]
+pub mod validate;
+
+pub use client::AuthClient;
+pub use error::{ApiError, ErrorCode};

@@ -1,0 +1,41 @@
+//! Why a credential was refused. Each variant maps to one stable 401 code.
+
+use crate::api::{ApiError, ErrorCode};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("The request has no Authorization header. Open this app from your Wix dashboard.")]
+    Missing,
+    #[error("The Authorization header is too long.")]
+    TooLong,
+    #[error("The app instance is malformed: {0}.")]
+    Malformed(&'static str),
+    #[error("The app instance signature is not valid.")]
+    BadSignature,
+    #[error("The app instance has no instanceId.")]
+    NoInstanceId,
+    #[error("The app instance has expired. Reload the page to continue.")]
+    Expired,
+    #[error("The app instance is signed in the future. Check the server clock.")]
+    NotYetValid,
+}
+
+impl AuthError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AuthError::Missing => ErrorCode::MissingAuthorization,
+            AuthError::TooLong => ErrorCode::AuthorizationTooLong,
+            AuthError::Malformed(_) => ErrorCode::MalformedInstance,
+            AuthError::BadSignature => ErrorCode::InvalidSignature,
+            AuthError::NoInstanceId => ErrorCode::MissingInstanceId,
+            AuthError::Expired => ErrorCode::InstanceExpired,
+            AuthError::NotYetValid => ErrorCode::InstanceNotYetValid,
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        ApiError::new(err.code(), err.to_string())
+    }
+}

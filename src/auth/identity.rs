@@ -1,0 +1,60 @@
+//! The verified caller and the tenant key that scopes every query.
+
+use crate::api::ApiError;
+use crate::model::Role;
+
+/// A Wix `instanceId` that came out of a verified credential.
+///
+/// The field is private and the only constructor is `pub(super)`: code outside `auth` can read a
+/// tenant id but cannot make one, so an unscoped or client-chosen query does not type-check.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TenantId(String);
+
+impl TenantId {
+    pub(super) fn verified(instance_id: String) -> Self {
+        Self(instance_id)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Who is calling, as established by the verifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedIdentity {
+    tenant: TenantId,
+    role: Role,
+    /// `uid` for owners and members, `aid` for anonymous visitors.
+    subject: Option<String>,
+}
+
+impl VerifiedIdentity {
+    pub(super) fn new(tenant: TenantId, role: Role, subject: Option<String>) -> Self {
+        Self {
+            tenant,
+            role,
+            subject,
+        }
+    }
+
+    pub fn tenant(&self) -> &TenantId {
+        &self.tenant
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    pub fn subject(&self) -> Option<&str> {
+        self.subject.as_deref()
+    }
+
+    /// The tenant, if and only if the caller is its owner; 403 otherwise.
+    pub fn owner_tenant(&self) -> Result<&TenantId, ApiError> {
+        match self.role {
+            Role::Owner => Ok(&self.tenant),
+            Role::Member | Role::Visitor => Err(ApiError::forbidden()),
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! A self-hosted Wix app in one Leptos crate.
+//!
+//! The crate builds twice: with `ssr` it is the axum server (auth, store, HTTP edges), with
+//! `hydrate` it is the wasm frontend. Modules that only make sense on the server are gated at
+//! the module boundary, so the browser bundle never contains the verifier, the store or secrets.
+
+pub mod api;
+pub mod app;
+pub mod model;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+/// Entry point of the wasm bundle: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,208 @@
+//! `/dashboard`: the site owner's inbox. Lists, filters, resolves and deletes feedback.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_meta::Title;
+
+use super::{page_has_instance, Notice, NoticeKind};
+use crate::api::feedback::{
+    delete_feedback, list_feedback, set_feedback_status, DeleteFeedbackRequest, ListFeedbackRequest, SetStatusRequest,
+};
+use crate::api::site::{site_summary, Summary};
+use crate::api::ApiError;
+use crate::model::{FeedbackItem, FeedbackStatus, StatusFilter, LIST_DEFAULT_LIMIT};
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let has_instance = page_has_instance();
+    view! {
+        <Title text="Feedback · Dashboard"/>
+        <section class="card dashboard">
+            <h1>"Feedback"</h1>
+            {if has_instance {
+                view! { <Inbox/> }.into_any()
+            } else {
+                view! { <Notice kind=NoticeKind::OpenFromWix/> }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Load {
+    Loading,
+    Ready,
+    Failed(ApiError),
+}
+
+#[component]
+fn Inbox() -> impl IntoView {
+    let filter = RwSignal::new(StatusFilter::Open);
+    // Bumped after every change: reloads the first page and the counts.
+    let version = RwSignal::new(0u64);
+    let items = RwSignal::new(Vec::<FeedbackItem>::new());
+    let next_cursor = RwSignal::new(None::<String>);
+    let load = RwSignal::new(Load::Loading);
+    let summary = RwSignal::new(None::<Summary>);
+    // An auth or role failure replaces the whole inbox with a notice.
+    let fatal = RwSignal::new(None::<ApiError>);
+    // Responses to superseded list requests are dropped.
+    let generation = StoredValue::new(0u64);
+
+    let fail = move |err: ApiError| {
+        if NoticeKind::is_page_level(&err) {
+            fatal.set(Some(err));
+        } else {
+            load.set(Load::Failed(err));
+        }
+    };
+
+    let fetch_page = move |cursor: Option<String>| {
+        let append = cursor.is_some();
+        let this = generation.get_value() + u64::from(!append);
+        generation.set_value(this);
+        let req = ListFeedbackRequest {
+            status: Some(filter.get_untracked()),
+            limit: Some(i64::from(LIST_DEFAULT_LIMIT)),
+            cursor,
+        };
+        load.set(Load::Loading);
+        spawn_local(async move {
+            let result = list_feedback(req).await;
+            if generation.get_value() != this {
+                return;
+            }
+            match result {
+                Ok(page) => {
+                    if append {
+                        items.update(|list| list.extend(page.items));
+                    } else {
+                        items.set(page.items);
+                    }
+                    next_cursor.set(page.next_cursor);
+                    load.set(Load::Ready);
+                }
+                Err(err) => fail(err),
+            }
+        });
+    };
+
+    // Runs in the browser only (effects do not run during SSR).
+    Effect::new(move |_| {
+        filter.track();
+        version.track();
+        fetch_page(None);
+        spawn_local(async move {
+            match site_summary().await {
+                Ok(s) => summary.set(Some(s)),
+                Err(err) => fail(err),
+            }
+        });
+    });
+
+    let change_status = move |id: String, status: FeedbackStatus| {
+        spawn_local(async move {
+            match set_feedback_status(SetStatusRequest { id, status }).await {
+                Ok(_) => version.update(|v| *v += 1),
+                Err(err) => fail(err),
+            }
+        });
+    };
+    let remove = move |id: String| {
+        spawn_local(async move {
+            match delete_feedback(DeleteFeedbackRequest { id }).await {
+                Ok(_) => version.update(|v| *v += 1),
+                Err(err) => fail(err),
+            }
+        });
+    };
+
+    let filter_button = move |value: StatusFilter, label: &'static str, testid: &'static str| {
+        view! {
+            <button type="button" data-testid=testid
+                class=move || if filter.get() == value { "filter active" } else { "filter" }
+                aria-pressed=move || (filter.get() == value).to_string()
+                on:click=move |_| filter.set(value)>
+                {label}
+            </button>
+        }
+    };
+
+    view! {
+        {move || match fatal.get() {
+            Some(err) => view! { <Notice kind=NoticeKind::for_error(&err)/> }.into_any(),
+            None => view! {
+                <div class="counts" data-testid="counts">
+                    {move || summary.get().map(|s| view! {
+                        <span>"Open " <strong data-testid="count-open">{s.open}</strong></span>
+                        <span>"Resolved " <strong data-testid="count-resolved">{s.resolved}</strong></span>
+                        <span>"Total " <strong data-testid="count-total">{s.total}</strong></span>
+                    })}
+                </div>
+                <div class="filters" role="group" aria-label="Show">
+                    {filter_button(StatusFilter::Open, "Open", "filter-open")}
+                    {filter_button(StatusFilter::Resolved, "Resolved", "filter-resolved")}
+                    {filter_button(StatusFilter::All, "All", "filter-all")}
+                </div>
+                <ul class="feedback-list" data-testid="feedback-list">
+                    <For each=move || items.get() key=|item| (item.id.clone(), item.status) let:item>
+                        <FeedbackRow item=item on_status=change_status on_delete=remove/>
+                    </For>
+                </ul>
+                {move || match load.get() {
+                    Load::Loading => view! { <p class="muted" data-testid="loading">"Loading…"</p> }.into_any(),
+                    Load::Failed(err) => view! {
+                        <p class="error" role="alert" data-testid="list-error">{err.message}</p>
+                    }.into_any(),
+                    Load::Ready if items.with(Vec::is_empty) => view! {
+                        <p class="muted" data-testid="empty">"No feedback here yet."</p>
+                    }.into_any(),
+                    Load::Ready => view! { <span></span> }.into_any(),
+                }}
+                <Show when=move || next_cursor.with(Option::is_some)>
+                    <button type="button" data-testid="load-more"
+                        on:click=move |_| fetch_page(next_cursor.get_untracked())>
+                        "Load more"
+                    </button>
+                </Show>
+            }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn FeedbackRow(
+    item: FeedbackItem,
+    on_status: impl Fn(String, FeedbackStatus) + Copy + Send + Sync + 'static,
+    on_delete: impl Fn(String) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let (toggle_label, toggle_to, toggle_testid) = match item.status {
+        FeedbackStatus::Open => ("Mark resolved", FeedbackStatus::Resolved, "resolve"),
+        FeedbackStatus::Resolved => ("Reopen", FeedbackStatus::Open, "reopen"),
+    };
+    let id_toggle = item.id.clone();
+    let id_delete = item.id.clone();
+    let stars = item.rating.map(|r| format!("{}{}", "★".repeat(r.into()), "☆".repeat(5 - usize::from(r))));
+    // "2026-11-27T03:19:40.123456Z" → "2026-11-27 03:19 UTC"
+    let when = format!("{} UTC", item.created_at.get(..16).unwrap_or(&item.created_at).replace('T', " "));
+    view! {
+        <li class="feedback-item" data-testid="feedback-item" data-id=item.id.clone() data-status=item.status.as_str()>
+            <p class="message" data-testid="feedback-message">{item.message.clone()}</p>
+            <p class="meta">
+                <span class="badge">{item.author_kind.as_str()}</span>
+                {stars.map(|s| view! { <span class="stars" aria-label="rating">{s}</span> })}
+                {item.email.clone().map(|e| view! { <a href=format!("mailto:{e}")>{e.clone()}</a> })}
+                <time datetime=item.created_at.clone()>{when}</time>
+                <span class=format!("status {}", item.status.as_str())>{item.status.as_str()}</span>
+            </p>
+            <div class="actions">
+                <button type="button" data-testid=toggle_testid on:click=move |_| on_status(id_toggle.clone(), toggle_to)>
+                    {toggle_label}
+                </button>
+                <button type="button" class="danger" data-testid="delete" on:click=move |_| on_delete(id_delete.clone())>
+                    "Delete"
+                </button>
+            </div>
+        </li>
+    }
+}

@@ -1,0 +1,46 @@
+//! The pages Wix frames: the owner's dashboard and the visitors' widget, plus the plain pages.
+
+mod dashboard;
+mod notice;
+mod widget;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+pub use dashboard::DashboardPage;
+pub use notice::{Notice, NoticeKind};
+pub use widget::WidgetPage;
+
+/// Whether the page URL carries an `instance` (same answer on the server and in the browser, so
+/// hydration matches). Whether it is *valid* only the server can say, on the first API call.
+pub(crate) fn page_has_instance() -> bool {
+    use_query_map().with_untracked(|q| q.get_str("instance").is_some_and(|v| !v.is_empty()))
+}
+
+/// True once the wasm has taken over the page; buttons stay disabled until then.
+pub(crate) fn hydrated_signal() -> ReadSignal<bool> {
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+    hydrated
+}
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    view! {
+        <section class="card">
+            <h1>"Feedback inbox"</h1>
+            <p>"A Wix app: site visitors leave feedback in the site widget, the site owner reads it in the dashboard."</p>
+            <Notice kind=NoticeKind::OpenFromWix/>
+        </section>
+    }
+}
+
+#[component]
+pub fn NotFoundPage() -> impl IntoView {
+    view! {
+        <section class="card">
+            <h1>"Page not found"</h1>
+            <p>"There is nothing at this address."</p>
+        </section>
+    }
+}

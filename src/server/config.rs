@@ -1,0 +1,228 @@
+//! Configuration, read once from the environment (and `.env`) into a typed struct.
+//!
+//! Anything missing or malformed stops start-up with one line naming the variable, so a bad
+//! deployment fails at boot instead of at the first request.
+
+use std::fmt;
+
+/// Development credentials: public on purpose, accepted only with `APP_ENV=dev`.
+pub const DEV_APP_ID: &str = "00000000-0000-4000-8000-00000000de00";
+pub const DEV_APP_SECRET: &str = "dev-only-secret-never-use-in-production";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/app.db";
+pub const DEFAULT_FRAME_ANCESTORS: &str = "https://manage.wix.com https://*.wix.com https://*.wixsite.com";
+pub const DEFAULT_INSTANCE_MAX_AGE_SECS: u64 = 86_400;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Dev,
+    Prod,
+}
+
+/// A secret that never prints.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub env: AppEnv,
+    pub app_id: String,
+    pub app_secret: Secret,
+    /// True when `app_id`/`app_secret` are the built-in development values.
+    pub uses_dev_credentials: bool,
+    pub database_url: String,
+    /// Exact origins (`scheme://host[:port]`) allowed by CORS besides `https://<app id>.wix.run`.
+    pub allowed_origins: Vec<String>,
+    /// Sources for `Content-Security-Policy: frame-ancestors`.
+    pub frame_ancestors: String,
+    /// 0 disables the age check.
+    pub instance_max_age_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is required when APP_ENV=prod (set it in the environment or in .env)")]
+    Required(&'static str),
+    #[error("{name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+fn invalid(name: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        reason: reason.into(),
+    }
+}
+
+impl Config {
+    /// Reads the process environment. Call `dotenvy::dotenv()` first to include `.env`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the config from any variable source (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+
+        let env = match var("APP_ENV").as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("dev") => AppEnv::Dev,
+            Some("prod") => AppEnv::Prod,
+            Some(other) => return Err(invalid("APP_ENV", format!("expected dev or prod, got {other:?}"))),
+        };
+
+        let (app_id, secret, uses_dev_credentials) = match (env, var("WIX_APP_ID"), var("WIX_APP_SECRET")) {
+            (_, Some(id), Some(secret)) => (id, secret, false),
+            (AppEnv::Prod, None, _) => return Err(ConfigError::Required("WIX_APP_ID")),
+            (AppEnv::Prod, _, None) => return Err(ConfigError::Required("WIX_APP_SECRET")),
+            (AppEnv::Dev, id, secret) => (
+                id.unwrap_or_else(|| DEV_APP_ID.to_owned()),
+                secret.unwrap_or_else(|| DEV_APP_SECRET.to_owned()),
+                true,
+            ),
+        };
+        if !app_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(invalid("WIX_APP_ID", "expected the app id from the Wix app dashboard (letters, digits, '-')"));
+        }
+
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        if !database_url.starts_with("sqlite:") {
+            return Err(invalid("DATABASE_URL", "only sqlite: URLs are supported, e.g. sqlite://data/app.db"));
+        }
+
+        let allowed_origins = var("ALLOWED_ORIGINS")
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|o| !o.is_empty())
+                    .map(|o| parse_origin(o).map_err(|reason| invalid("ALLOWED_ORIGINS", reason)))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+
+        let mut frame_ancestors = var("FRAME_ANCESTORS").unwrap_or_else(|| DEFAULT_FRAME_ANCESTORS.to_owned());
+        if frame_ancestors.contains([';', ',', '\r', '\n']) || !frame_ancestors.is_ascii() {
+            return Err(invalid("FRAME_ANCESTORS", "expected space-separated CSP sources, e.g. https://manage.wix.com"));
+        }
+        if env == AppEnv::Dev && !frame_ancestors.split_whitespace().any(|s| s == "'self'") {
+            // The /dev host page frames the app from its own origin.
+            frame_ancestors.push_str(" 'self'");
+        }
+
+        let instance_max_age_secs = match var("INSTANCE_MAX_AGE_SECS") {
+            None => DEFAULT_INSTANCE_MAX_AGE_SECS,
+            Some(v) => v
+                .parse()
+                .map_err(|_| invalid("INSTANCE_MAX_AGE_SECS", format!("expected whole seconds, got {v:?}")))?,
+        };
+
+        Ok(Self {
+            env,
+            app_id,
+            app_secret: Secret::new(secret),
+            uses_dev_credentials,
+            database_url,
+            allowed_origins,
+            frame_ancestors,
+            instance_max_age_secs,
+        })
+    }
+
+    pub fn is_dev(&self) -> bool {
+        self.env == AppEnv::Dev
+    }
+
+    /// The app's own Wix-hosted frontend origin.
+    pub fn wix_run_origin(&self) -> String {
+        format!("https://{}.wix.run", self.app_id.to_ascii_lowercase())
+    }
+}
+
+/// Accepts `scheme://host[:port]` and nothing else (no path, no trailing slash).
+fn parse_origin(origin: &str) -> Result<String, String> {
+    let (scheme, rest) = origin
+        .split_once("://")
+        .ok_or_else(|| format!("{origin:?} is not an origin like https://example.com"))?;
+    let host_ok = !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if !matches!(scheme, "http" | "https") || !host_ok {
+        return Err(format!(
+            "{origin:?} is not an origin like https://example.com (no path, no trailing slash)"
+        ));
+    }
+    Ok(format!("{scheme}://{}", rest.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn dev_defaults() {
+        let c = load(&[]).unwrap();
+        assert_eq!(c.env, AppEnv::Dev);
+        assert!(c.uses_dev_credentials);
+        assert_eq!(c.app_id, DEV_APP_ID);
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.instance_max_age_secs, 86_400);
+        assert!(c.frame_ancestors.ends_with("'self'"));
+        assert!(!format!("{c:?}").contains(DEV_APP_SECRET));
+    }
+
+    #[test]
+    fn prod_requires_credentials() {
+        assert_eq!(load(&[("APP_ENV", "prod")]).unwrap_err(), ConfigError::Required("WIX_APP_ID"));
+        assert_eq!(
+            load(&[("APP_ENV", "prod"), ("WIX_APP_ID", "abc")]).unwrap_err(),
+            ConfigError::Required("WIX_APP_SECRET")
+        );
+        let c = load(&[("APP_ENV", "prod"), ("WIX_APP_ID", "abc"), ("WIX_APP_SECRET", "s")]).unwrap();
+        assert!(!c.uses_dev_credentials);
+        assert_eq!(c.frame_ancestors, DEFAULT_FRAME_ANCESTORS);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        for (name, value) in [
+            ("APP_ENV", "staging"),
+            ("ALLOWED_ORIGINS", "https://ok.example, https://bad.example/path"),
+            ("FRAME_ANCESTORS", "https://a; script-src *"),
+            ("INSTANCE_MAX_AGE_SECS", "-1"),
+            ("DATABASE_URL", "postgres://x"),
+        ] {
+            match load(&[(name, value)]) {
+                Err(ConfigError::Invalid { name: n, .. }) => assert_eq!(n, name),
+                other => panic!("{name}={value}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn origins_are_normalised() {
+        let c = load(&[("ALLOWED_ORIGINS", "https://Shop.Example.com, http://localhost:8080")]).unwrap();
+        assert_eq!(c.allowed_origins, ["https://shop.example.com", "http://localhost:8080"]);
+    }
+}

@@ -1,0 +1,182 @@
+//! HTTP edges: CORS, security headers, body limits, JSON errors for everything under `/api`,
+//! and the health check.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::{
+    ALLOW, AUTHORIZATION, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION,
+    REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use super::{AppState, Config};
+use crate::api::{ApiError, ErrorCode};
+
+/// Request bodies larger than this are refused with 413 before any handler runs.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Wraps the router in the edge layers. The last layer added is the outermost, so CORS sees
+/// (and answers preflights for) every request first, including 404s and errors.
+pub fn edges(router: Router, config: &Config) -> Router {
+    let frame_ancestors = HeaderValue::from_str(&format!("frame-ancestors {}", config.frame_ancestors))
+        .unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'none'"));
+    router
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(api_json_edges))
+        .layer(SetResponseHeaderLayer::overriding(CONTENT_SECURITY_POLICY, frame_ancestors))
+        .layer(SetResponseHeaderLayer::overriding(
+            X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        // Page URLs carry the signed instance: never send them to anyone in a Referer.
+        .layer(SetResponseHeaderLayer::overriding(
+            REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(cors(config))
+}
+
+/// Exactly the app's `*.wix.run` origin and `ALLOWED_ORIGINS`; in dev also any loopback origin.
+pub fn cors(config: &Config) -> CorsLayer {
+    let exact: HashSet<String> = std::iter::once(config.wix_run_origin())
+        .chain(config.allowed_origins.iter().cloned())
+        .collect();
+    let dev = config.is_dev();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
+            origin
+                .to_str()
+                .is_ok_and(|o| exact.contains(o) || (dev && is_loopback_origin(o)))
+        }))
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([AUTHORIZATION, CONTENT_TYPE])
+        .max_age(Duration::from_secs(600))
+}
+
+/// `http://localhost[:port]`, `http://127.0.0.1[:port]` or `http://[::1][:port]`, exactly.
+fn is_loopback_origin(origin: &str) -> bool {
+    let Some(rest) = origin.strip_prefix("http://") else {
+        return false;
+    };
+    let port = ["localhost", "127.0.0.1", "[::1]"]
+        .iter()
+        .find_map(|host| rest.strip_prefix(host));
+    match port {
+        Some("") => true,
+        Some(p) => p
+            .strip_prefix(':')
+            .is_some_and(|digits| !digits.is_empty() && digits.len() <= 5 && digits.bytes().all(|b| b.is_ascii_digit())),
+        None => false,
+    }
+}
+
+/// For `/api/*`: refuses non-JSON bodies with 415, and turns every error response that is not
+/// already our JSON (405 from server_fn, 404 from the fallback, 413 from the body limit) into
+/// `{"error", "message"}`, keeping the other headers (CORS, `Allow`).
+async fn api_json_edges(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if !(path == "/api" || path.starts_with("/api/")) {
+        return next.run(req).await;
+    }
+    if req.method() == Method::POST {
+        if let Some(content_type) = req.headers().get(CONTENT_TYPE) {
+            if !is_json(content_type) {
+                return error_response(ApiError::new(
+                    ErrorCode::UnsupportedMediaType,
+                    "Send the request body as JSON with Content-Type: application/json.",
+                ));
+            }
+        }
+    }
+    let response = next.run(req).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // server_fn adds a redirect for HTML-accepting clients; an API error is not a redirect.
+    parts.headers.remove(LOCATION);
+    if parts.headers.get(CONTENT_TYPE).is_some_and(is_json) {
+        return Response::from_parts(parts, body);
+    }
+    let error = match status {
+        StatusCode::NOT_FOUND => ApiError::new(ErrorCode::NotFound, "No such API endpoint."),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allowed = parts.headers.get(ALLOW).and_then(|v| v.to_str().ok()).unwrap_or("POST");
+            ApiError::new(ErrorCode::MethodNotAllowed, format!("Use {allowed} for this endpoint."))
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("The request body is larger than {MAX_BODY_BYTES} bytes."),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ApiError::new(ErrorCode::UnsupportedMediaType, "Send the request body as JSON.")
+        }
+        s if s.is_client_error() => ApiError::invalid_input("The request could not be processed."),
+        _ => ApiError::internal(),
+    };
+    parts.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.remove(CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(error.to_json()))
+}
+
+fn is_json(content_type: &HeaderValue) -> bool {
+    content_type.to_str().is_ok_and(|ct| {
+        let essence = ct.split(';').next().unwrap_or("").trim();
+        essence.eq_ignore_ascii_case("application/json")
+    })
+}
+
+fn error_response(error: ApiError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, [(CONTENT_TYPE, "application/json")], error.to_json()).into_response()
+}
+
+/// `GET /healthz`: 200 when the database answers, 503 otherwise.
+pub async fn healthz(State(app): State<AppState>) -> Response {
+    if app.store.is_healthy().await {
+        (StatusCode::OK, Json(serde_json::json!({ "status": "ok" }))).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({
+                "status": "unavailable",
+                "error": ErrorCode::Unavailable.as_str(),
+                "message": "The database is not answering.",
+            })),
+        )
+            .into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_origins_are_matched_exactly() {
+        for ok in ["http://localhost", "http://localhost:5173", "http://127.0.0.1:3000", "http://[::1]:8080"] {
+            assert!(is_loopback_origin(ok), "{ok}");
+        }
+        for bad in [
+            "http://localhost.evil.example",
+            "http://localhost:5173.evil.example",
+            "https://localhost:5173",
+            "http://127.0.0.1.nip.io",
+            "http://localhost:",
+            "http://localhost:99999x",
+            "http://evil.example/http://localhost",
+        ] {
+            assert!(!is_loopback_origin(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! The axum server: state, router, HTTP edges and the command line.
+
+pub mod cli;
+pub mod config;
+mod dev_host;
+mod http;
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use axum::routing::get;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+
+use crate::app::{shell, App};
+use crate::auth::InstanceVerifier;
+use crate::store::Store;
+pub use config::{AppEnv, Config, ConfigError};
+
+/// What every request handler and server function can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub verifier: Arc<InstanceVerifier>,
+}
+
+impl AppState {
+    pub fn new(config: Config, store: Store) -> Self {
+        let verifier = InstanceVerifier::new(config.app_secret.expose(), config.instance_max_age_secs);
+        Self {
+            config: Arc::new(config),
+            store,
+            verifier: Arc::new(verifier),
+        }
+    }
+}
+
+/// Axum router state: Leptos' options plus ours.
+#[derive(Clone)]
+pub struct RouterState {
+    pub leptos_options: LeptosOptions,
+    pub app: AppState,
+}
+
+impl FromRef<RouterState> for LeptosOptions {
+    fn from_ref(state: &RouterState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl FromRef<RouterState> for AppState {
+    fn from_ref(state: &RouterState) -> Self {
+        state.app.clone()
+    }
+}
+
+/// The whole application: pages, `/api` server functions, `/healthz`, `/dev` (dev only),
+/// static files, wrapped in the HTTP edge layers.
+pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
+    let routes = generate_route_list(App);
+    let state = RouterState {
+        leptos_options,
+        app: app.clone(),
+    };
+    let context = {
+        let app = app.clone();
+        move || provide_context(app.clone())
+    };
+
+    let mut router = Router::new().route("/healthz", get(http::healthz));
+    if app.config.is_dev() {
+        router = router.route("/dev", get(dev_host::page));
+    }
+    let router = router
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<RouterState, _>(
+            context, shell,
+        ))
+        .with_state(state);
+    http::edges(router, &app.config)
+}
+
+/// Logs to stderr; `RUST_LOG` filters (default `info`).
+pub fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Opens the store, builds the router and serves until Ctrl-C / SIGTERM.
+pub async fn serve(config: Config) -> Result<(), String> {
+    let leptos_conf = leptos::config::get_configuration(None).map_err(|e| format!("leptos configuration: {e}"))?;
+    let options = leptos_conf.leptos_options;
+    let addr = options.site_addr;
+
+    if config.uses_dev_credentials {
+        tracing::warn!(app_id = %config.app_id, "APP_ENV=dev: using the built-in development app id/secret; set WIX_APP_ID and WIX_APP_SECRET to use your app's");
+    }
+    let store = Store::open(&config.database_url)
+        .await
+        .map_err(|e| format!("database {}: {e}", config.database_url))?;
+    let env = config.env;
+    let app = AppState::new(config, store.clone());
+    let router = router(app, options);
+
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    match env {
+        AppEnv::Dev => tracing::info!("listening on http://{addr} — open http://{addr}/dev to play the Wix host"),
+        AppEnv::Prod => tracing::info!("listening on http://{addr}"),
+    }
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

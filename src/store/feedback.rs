@@ -1,0 +1,239 @@
+//! Feedback rows: insert, keyset-paginated listing, status changes, deletes and counts.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+
+use super::StoreError;
+use crate::auth::TenantId;
+use crate::model::{FeedbackItem, FeedbackStatus, Role, StatusFilter};
+
+/// A submission that passed validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFeedback {
+    pub message: String,
+    pub email: Option<String>,
+    pub rating: Option<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredFeedback {
+    pub id: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub filter: StatusFilter,
+    pub limit: u32,
+    pub cursor: Option<PageCursor>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub items: Vec<FeedbackItem>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FeedbackCounts {
+    pub open: i64,
+    pub resolved: i64,
+}
+
+/// Position after the last row of a page: `(created_at, id)` of that row, in the list's
+/// `created_at DESC, id DESC` order. Opaque to clients (base64url).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageCursor {
+    created_at_us: i64,
+    id: String,
+}
+
+impl PageCursor {
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{}:{}", self.created_at_us, self.id))
+    }
+
+    pub fn decode(raw: &str) -> Option<Self> {
+        if raw.len() > 200 {
+            return None;
+        }
+        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
+        let (created, id) = text.split_once(':')?;
+        if id.is_empty() {
+            return None;
+        }
+        Some(Self {
+            created_at_us: created.parse().ok()?,
+            id: id.to_owned(),
+        })
+    }
+}
+
+/// Feedback queries; every one is scoped by a verified tenant.
+pub struct FeedbackRepo<'a> {
+    pool: &'a SqlitePool,
+}
+
+const COLUMNS: &str = "id, message, email, rating, status, author_kind, created_at";
+
+impl<'a> FeedbackRepo<'a> {
+    pub(super) fn new(pool: &'a SqlitePool) -> Self {
+        Self { pool }
+    }
+
+    pub async fn insert(
+        &self,
+        tenant: &TenantId,
+        author: Role,
+        author_id: Option<&str>,
+        new: &NewFeedback,
+    ) -> Result<StoredFeedback, StoreError> {
+        let now = Utc::now();
+        let now_us = now.timestamp_micros();
+        // v7 ids sort by creation time, so rows created in the same microsecond keep their order.
+        let id = uuid::Uuid::now_v7().to_string();
+        sqlx::query(
+            "INSERT INTO feedback (id, instance_id, message, email, rating, status, author_kind, author_id, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(tenant.as_str())
+        .bind(&new.message)
+        .bind(new.email.as_deref())
+        .bind(new.rating.map(i64::from))
+        .bind(author.as_str())
+        .bind(author_id)
+        .bind(now_us)
+        .bind(now_us)
+        .execute(self.pool)
+        .await?;
+        Ok(StoredFeedback {
+            id,
+            created_at: rfc3339(now_us),
+        })
+    }
+
+    pub async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page, StoreError> {
+        let mut sql: QueryBuilder<'_, Sqlite> = QueryBuilder::new("SELECT ");
+        sql.push(COLUMNS)
+            .push(" FROM feedback WHERE instance_id = ")
+            .push_bind(tenant.as_str());
+        if let Some(status) = query.filter.status() {
+            sql.push(" AND status = ").push_bind(status.as_str());
+        }
+        if let Some(cursor) = &query.cursor {
+            sql.push(" AND (created_at < ")
+                .push_bind(cursor.created_at_us)
+                .push(" OR (created_at = ")
+                .push_bind(cursor.created_at_us)
+                .push(" AND id < ")
+                .push_bind(cursor.id.as_str())
+                .push("))");
+        }
+        // One extra row tells whether another page exists.
+        sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+            .push_bind(i64::from(query.limit) + 1);
+
+        let rows = sql.build().fetch_all(self.pool).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        let mut last_key = None;
+        for row in rows.iter().take(query.limit as usize) {
+            let created_at_us: i64 = row.try_get("created_at")?;
+            let item = FeedbackItem {
+                id: row.try_get("id")?,
+                message: row.try_get("message")?,
+                email: row.try_get("email")?,
+                rating: row
+                    .try_get::<Option<i64>, _>("rating")?
+                    .and_then(|r| u8::try_from(r).ok()),
+                status: FeedbackStatus::parse(row.try_get("status")?).unwrap_or(FeedbackStatus::Open),
+                created_at: rfc3339(created_at_us),
+                author_kind: Role::parse(row.try_get("author_kind")?).unwrap_or(Role::Visitor),
+            };
+            last_key = Some(PageCursor {
+                created_at_us,
+                id: item.id.clone(),
+            });
+            items.push(item);
+        }
+        let next_cursor = if rows.len() > query.limit as usize {
+            last_key.map(|c| c.encode())
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Returns false when no row with this id belongs to the tenant.
+    pub async fn set_status(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        status: FeedbackStatus,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE feedback SET status = ?, updated_at = ? WHERE instance_id = ? AND id = ?",
+        )
+        .bind(status.as_str())
+        .bind(Utc::now().timestamp_micros())
+        .bind(tenant.as_str())
+        .bind(id)
+        .execute(self.pool)
+        .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    /// Returns false when no row with this id belongs to the tenant.
+    pub async fn delete(&self, tenant: &TenantId, id: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM feedback WHERE instance_id = ? AND id = ?")
+            .bind(tenant.as_str())
+            .bind(id)
+            .execute(self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    pub async fn counts(&self, tenant: &TenantId) -> Result<FeedbackCounts, StoreError> {
+        let rows = sqlx::query(
+            "SELECT status, COUNT(*) AS n FROM feedback WHERE instance_id = ? GROUP BY status",
+        )
+        .bind(tenant.as_str())
+        .fetch_all(self.pool)
+        .await?;
+        let mut counts = FeedbackCounts::default();
+        for row in rows {
+            let n: i64 = row.try_get("n")?;
+            match FeedbackStatus::parse(row.try_get("status")?) {
+                Some(FeedbackStatus::Open) => counts.open = n,
+                Some(FeedbackStatus::Resolved) => counts.resolved = n,
+                None => {}
+            }
+        }
+        Ok(counts)
+    }
+}
+
+fn rfc3339(micros: i64) -> String {
+    DateTime::<Utc>::from_timestamp_micros(micros)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trips_and_rejects_garbage() {
+        let c = PageCursor {
+            created_at_us: 1_700_000_000_123_456,
+            id: "0190-abc".into(),
+        };
+        assert_eq!(PageCursor::decode(&c.encode()), Some(c));
+        for bad in ["", "!!", "bm9jb2xvbg", "OmFiYw", "eHg6YWJj", &"A".repeat(300)] {
+            assert_eq!(PageCursor::decode(bad), None, "{bad}");
+        }
+    }
+}
