@@ -1,0 +1,333 @@
+//! The HTTP contract of `/api`, checked over real HTTP against a real SQLite file.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use wix_app::model::Role;
+
+#[tokio::test]
+async fn visitor_submits_and_owner_reads_it() {
+    let app = spawn().await;
+    let r = app
+        .call(
+            "/api/feedback/submit",
+            Some(&instance(SITE_A, Role::Visitor)),
+            json!({ "message": "  Love the shop  ", "email": "fan@example.com", "rating": 5 }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let created = r.body["created_at"].as_str().unwrap();
+    assert!(chrono::DateTime::parse_from_rfc3339(created).is_ok(), "{created}");
+
+    let page = app.list(SITE_A, json!({})).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let items = page.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    let item = &items[0];
+    assert_eq!(item["id"], id.as_str());
+    assert_eq!(item["message"], "Love the shop");
+    assert_eq!(item["email"], "fan@example.com");
+    assert_eq!(item["rating"], 5);
+    assert_eq!(item["status"], "open");
+    assert_eq!(item["author_kind"], "visitor");
+    assert_eq!(item["created_at"], created);
+    assert!(page.body["next_cursor"].is_null());
+}
+
+#[tokio::test]
+async fn members_and_owners_may_submit_too() {
+    let app = spawn().await;
+    app.submit(SITE_A, Role::Member, "from a member").await;
+    app.submit(SITE_A, Role::Owner, "from the owner").await;
+    let page = app.list(SITE_A, json!({ "status": "all" })).await;
+    let kinds: Vec<&str> = page.body["items"].as_array().unwrap().iter().map(|i| i["author_kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["owner", "member"]);
+}
+
+#[tokio::test]
+async fn owner_resolves_reopens_deletes_and_counts_follow() {
+    let app = spawn().await;
+    let owner = instance(SITE_A, Role::Owner);
+    let first = app.submit(SITE_A, Role::Visitor, "one").await;
+    let second = app.submit(SITE_A, Role::Visitor, "two").await;
+
+    let r = app.call("/api/feedback/set_status", Some(&owner), json!({ "id": first, "status": "resolved" })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body, json!({ "id": first, "status": "resolved" }));
+
+    let summary = app.call("/api/site/summary", Some(&owner), json!({})).await;
+    assert_eq!(summary.body, json!({ "instance_id": SITE_A, "open": 1, "resolved": 1, "total": 2 }));
+
+    let open = app.list(SITE_A, json!({ "status": "open" })).await;
+    assert_eq!(ids(&open), [second.clone()]);
+    let resolved = app.list(SITE_A, json!({ "status": "resolved" })).await;
+    assert_eq!(ids(&resolved), [first.clone()]);
+    let all = app.list(SITE_A, json!({ "status": "all" })).await;
+    assert_eq!(ids(&all), [second.clone(), first.clone()]);
+
+    let r = app.call("/api/feedback/set_status", Some(&owner), json!({ "id": first, "status": "open" })).await;
+    assert_eq!(r.body["status"], "open");
+
+    let r = app.call("/api/feedback/delete", Some(&owner), json!({ "id": first })).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, json!({ "deleted": true }));
+    let again = app.call("/api/feedback/delete", Some(&owner), json!({ "id": first })).await;
+    again.assert_error(404, "not_found");
+
+    let summary = app.call("/api/site/summary", Some(&owner), json!({})).await;
+    assert_eq!(summary.body, json!({ "instance_id": SITE_A, "open": 1, "resolved": 0, "total": 1 }));
+}
+
+fn ids(reply: &Reply) -> Vec<String> {
+    reply.body["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn pagination_is_newest_first_complete_and_ends_with_null() {
+    let app = spawn().await;
+    let mut submitted = Vec::new();
+    for n in 0..25 {
+        submitted.push(app.submit(SITE_A, Role::Visitor, &format!("message {n}")).await);
+    }
+    submitted.reverse();
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut body = json!({ "status": "all", "limit": 10 });
+        if let Some(c) = &cursor {
+            body["cursor"] = json!(c);
+        }
+        let page = app.list(SITE_A, body).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        pages += 1;
+        seen.extend(ids(&page));
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => {
+                assert!(page.body["next_cursor"].is_null());
+                break;
+            }
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, submitted);
+
+    let default_page = app.list(SITE_A, json!({ "status": "all" })).await;
+    assert_eq!(ids(&default_page).len(), 20, "default limit");
+    let max = app.list(SITE_A, json!({ "status": "all", "limit": 100 })).await;
+    assert_eq!(ids(&max).len(), 25);
+    assert!(max.body["next_cursor"].is_null());
+}
+
+#[tokio::test]
+async fn every_auth_rejection_has_its_own_code() {
+    let app = spawn().await;
+    let path = "/api/feedback/submit";
+    let body = json!({ "message": "hi" });
+    let good = instance(SITE_A, Role::Visitor);
+    let (sig, data) = good.split_once('.').unwrap();
+    let other_secret = wix_app::auth::InstanceClaims::for_role(SITE_A, APP_ID, Role::Owner, "u", chrono::Utc::now())
+        .sign(b"not-the-secret");
+    let now = chrono::Utc::now();
+    let future = instance_signed_at(SITE_A, Role::Owner, now + chrono::Duration::minutes(5));
+    let no_id = raw_instance(&format!(r#"{{"signDate":"{}","uid":"u"}}"#, now.to_rfc3339()));
+    let array = raw_instance("[1,2,3]");
+    let too_long = "a".repeat(5000);
+
+    let cases: Vec<(Option<&str>, &str)> = vec![
+        (None, "missing_authorization"),
+        (Some(""), "missing_authorization"),
+        (Some(too_long.as_str()), "authorization_too_long"),
+        (Some("no-dot"), "malformed_instance"),
+        (Some(&format!(".{data}")), "malformed_instance"),
+        (Some(&format!("{sig}.")), "malformed_instance"),
+        (Some(&format!("!!!.{data}")), "malformed_instance"),
+        (Some(&format!("QUJD.{data}")), "malformed_instance"),
+        (Some(&array), "malformed_instance"),
+        (Some(&other_secret), "invalid_signature"),
+        (Some(&no_id), "missing_instance_id"),
+        (Some(&expired_instance(SITE_A)), "instance_expired"),
+        (Some(&future), "instance_not_yet_valid"),
+    ]
+    .into_iter()
+    .map(|(a, c)| (a.map(|s| Box::leak(s.to_owned().into_boxed_str()) as &str), c))
+    .collect();
+    for (auth, code) in cases {
+        let r = app.call(path, auth, body.clone()).await;
+        r.assert_error(401, code);
+    }
+    // Nothing was written by any of them.
+    let page = app.list(SITE_A, json!({ "status": "all" })).await;
+    assert_eq!(ids(&page).len(), 0);
+}
+
+#[tokio::test]
+async fn max_age_is_configurable_and_zero_disables_it() {
+    let strict = spawn_with(&[("INSTANCE_MAX_AGE_SECS", "60")]).await;
+    let two_minutes_old = instance_signed_at(SITE_A, Role::Owner, chrono::Utc::now() - chrono::Duration::minutes(2));
+    strict
+        .call("/api/site/summary", Some(&two_minutes_old), json!({}))
+        .await
+        .assert_error(401, "instance_expired");
+
+    let lax = spawn_with(&[("INSTANCE_MAX_AGE_SECS", "0")]).await;
+    let old = instance_signed_at(SITE_A, Role::Owner, chrono::Utc::now() - chrono::Duration::days(400));
+    let r = lax.call("/api/site/summary", Some(&old), json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[tokio::test]
+async fn visitors_and_members_never_get_owner_data() {
+    let app = spawn().await;
+    let id = app.submit(SITE_A, Role::Visitor, "private").await;
+    for role in [Role::Visitor, Role::Member] {
+        let auth = instance(SITE_A, role);
+        for (path, body) in [
+            ("/api/feedback/list", json!({})),
+            ("/api/feedback/set_status", json!({ "id": id, "status": "resolved" })),
+            ("/api/feedback/delete", json!({ "id": id })),
+            ("/api/site/summary", json!({})),
+        ] {
+            let r = app.call(path, Some(&auth), body).await;
+            r.assert_error(403, "forbidden");
+            assert!(!r.body.to_string().contains("private"));
+        }
+    }
+    // An owner payload that also carries `aid` is a visitor.
+    let tricky = raw_instance(&format!(
+        r#"{{"instanceId":"{SITE_A}","signDate":"{}","permissions":"OWNER","uid":"u","aid":"a"}}"#,
+        chrono::Utc::now().to_rfc3339()
+    ));
+    app.call("/api/feedback/list", Some(&tricky), json!({})).await.assert_error(403, "forbidden");
+    // The row is untouched.
+    let page = app.list(SITE_A, json!({})).await;
+    assert_eq!(ids(&page), [id]);
+}
+
+#[tokio::test]
+async fn tenants_are_isolated() {
+    let app = spawn().await;
+    let a_id = app.submit(SITE_A, Role::Visitor, "for site A only").await;
+    let b_id = app.submit(SITE_B, Role::Visitor, "for site B only").await;
+    let owner_b = instance(SITE_B, Role::Owner);
+
+    let b_page = app.list(SITE_B, json!({ "status": "all" })).await;
+    assert_eq!(ids(&b_page), [b_id.clone()]);
+    assert!(!b_page.body.to_string().contains("for site A only"));
+
+    app.call("/api/feedback/set_status", Some(&owner_b), json!({ "id": a_id, "status": "resolved" }))
+        .await
+        .assert_error(404, "not_found");
+    app.call("/api/feedback/delete", Some(&owner_b), json!({ "id": a_id }))
+        .await
+        .assert_error(404, "not_found");
+    // An unknown id looks exactly the same as another tenant's id.
+    let unknown = app
+        .call("/api/feedback/delete", Some(&owner_b), json!({ "id": "does-not-exist" }))
+        .await;
+    unknown.assert_error(404, "not_found");
+
+    // B's cursor cannot reveal A's rows either.
+    for n in 0..3 {
+        app.submit(SITE_A, Role::Visitor, &format!("a{n}")).await;
+    }
+    let a_first = app.list(SITE_A, json!({ "status": "all", "limit": 1 })).await;
+    let cursor = a_first.body["next_cursor"].as_str().unwrap();
+    let b_with_a_cursor = app.list(SITE_B, json!({ "status": "all", "cursor": cursor })).await;
+    for item in b_with_a_cursor.body["items"].as_array().unwrap() {
+        assert_ne!(item["message"].as_str().unwrap().chars().next(), Some('a'));
+    }
+
+    let a_page = app.list(SITE_A, json!({ "status": "all", "limit": 100 })).await;
+    let a_item = a_page.body["items"].as_array().unwrap().iter().find(|i| i["id"] == a_id.as_str()).unwrap().clone();
+    assert_eq!(a_item["status"], "open");
+    let summary_b = app.call("/api/site/summary", Some(&owner_b), json!({})).await;
+    assert_eq!(summary_b.body, json!({ "instance_id": SITE_B, "open": 1, "resolved": 0, "total": 1 }));
+}
+
+#[tokio::test]
+async fn invalid_input_is_400_and_stores_nothing() {
+    let app = spawn().await;
+    let visitor = instance(SITE_A, Role::Visitor);
+    let too_long = "x".repeat(2001);
+    for body in [
+        json!({ "message": "" }),
+        json!({ "message": "   " }),
+        json!({ "message": too_long }),
+        json!({ "message": "ok", "email": "not-an-email" }),
+        json!({ "message": "ok", "rating": 0 }),
+        json!({ "message": "ok", "rating": 6 }),
+        json!({ "message": "ok", "rating": "five" }),
+        json!({ "email": "a@b.co" }),
+        json!([1, 2]),
+    ] {
+        app.call("/api/feedback/submit", Some(&visitor), body).await.assert_error(400, "invalid_input");
+    }
+    app.call_raw("/api/feedback/submit", Some(&visitor), "application/json", "{\"message\":".into())
+        .await
+        .assert_error(400, "invalid_input");
+    app.call_raw("/api/feedback/submit", Some(&visitor), "application/json", String::new())
+        .await
+        .assert_error(400, "invalid_input");
+
+    for body in [
+        json!({ "limit": 0 }),
+        json!({ "limit": 101 }),
+        json!({ "status": "pending" }),
+        json!({ "cursor": "not-a-cursor" }),
+    ] {
+        app.list(SITE_A, body).await.assert_error(400, "invalid_input");
+    }
+    let owner = instance(SITE_A, Role::Owner);
+    app.call("/api/feedback/set_status", Some(&owner), json!({ "id": "x", "status": "done" }))
+        .await
+        .assert_error(400, "invalid_input");
+    app.call("/api/feedback/delete", Some(&owner), json!({})).await.assert_error(400, "invalid_input");
+
+    assert_eq!(ids(&app.list(SITE_A, json!({ "status": "all" })).await).len(), 0);
+}
+
+#[tokio::test]
+async fn http_level_errors_are_json_too() {
+    let app = spawn().await;
+    let get = App::reply(app.client.get(app.url("/api/feedback/list")).send().await.unwrap()).await;
+    get.assert_error(405, "method_not_allowed");
+
+    let unknown = app.call("/api/nope", Some(&instance(SITE_A, Role::Owner)), json!({})).await;
+    unknown.assert_error(404, "not_found");
+
+    let text = app
+        .call_raw("/api/feedback/submit", Some(&instance(SITE_A, Role::Visitor)), "text/plain", r#"{"message":"x"}"#.into())
+        .await;
+    text.assert_error(415, "unsupported_media_type");
+
+    let huge = json!({ "message": "x".repeat(200 * 1024) });
+    let big = app.call("/api/feedback/submit", Some(&instance(SITE_A, Role::Visitor)), huge).await;
+    big.assert_error(413, "payload_too_large");
+}
+
+type App = TestApp;
+
+#[tokio::test]
+async fn healthz_answers_from_the_database() {
+    let app = spawn().await;
+    let res = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<serde_json::Value>().await.unwrap(), json!({ "status": "ok" }));
+    assert!(app.db_path.exists(), "database file and its folder are created");
+}
+
+#[tokio::test]
+async fn data_survives_a_restart_of_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("app.db").display());
+    let store = wix_app::store::Store::open(&url).await.unwrap();
+    store.close().await;
+    // Re-opening runs the migrations again (a no-op) and keeps the schema.
+    let again = wix_app::store::Store::open(&url).await.unwrap();
+    assert!(again.is_healthy().await);
+}

@@ -1,0 +1,152 @@
+//! A real server on a loopback port with a real SQLite file, for the HTTP tests.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+
+use chrono::{Duration, Utc};
+use leptos::config::LeptosOptions;
+use serde_json::Value;
+use wix_app::auth::{sign_instance, InstanceClaims};
+use wix_app::model::Role;
+use wix_app::server::{router, AppState, Config};
+use wix_app::store::Store;
+
+pub const SECRET: &str = "integration-test-secret";
+pub const APP_ID: &str = "4f6c2d1e-0000-4000-8000-0000000000aa";
+pub const SITE_A: &str = "site-a-0000-4000-8000-000000000001";
+pub const SITE_B: &str = "site-b-0000-4000-8000-000000000002";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db_path: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn spawn() -> TestApp {
+    spawn_with(&[]).await
+}
+
+/// Starts the app with `vars` on top of a test configuration.
+pub async fn spawn_with(vars: &[(&str, &str)]) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    // A nested folder that does not exist yet: the store must create it.
+    let db_path = dir.path().join("nested").join("app.db");
+    let mut env: HashMap<String, String> = [
+        ("APP_ENV", "dev"),
+        ("WIX_APP_ID", APP_ID),
+        ("WIX_APP_SECRET", SECRET),
+        ("ALLOWED_ORIGINS", "https://shop.example.com"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    env.insert("DATABASE_URL".into(), format!("sqlite://{}", db_path.display()));
+    for (k, v) in vars {
+        env.insert(k.to_string(), v.to_string());
+    }
+    let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
+    let store = Store::open(&config.database_url).await.expect("store opens");
+    let options = LeptosOptions::builder()
+        .output_name("wix-app")
+        .site_root("target/site")
+        .build();
+    let app = router(AppState::new(config, store), options);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    TestApp {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::new(),
+        db_path,
+        _dir: dir,
+    }
+}
+
+pub fn instance(site: &str, role: Role) -> String {
+    instance_signed_at(site, role, Utc::now())
+}
+
+pub fn instance_signed_at(site: &str, role: Role, at: chrono::DateTime<Utc>) -> String {
+    let subject = format!("{}-{}", role.as_str(), site);
+    InstanceClaims::for_role(site, APP_ID, role, &subject, at).sign(SECRET.as_bytes())
+}
+
+pub fn raw_instance(json: &str) -> String {
+    sign_instance(SECRET.as_bytes(), json)
+}
+
+pub fn expired_instance(site: &str) -> String {
+    instance_signed_at(site, Role::Owner, Utc::now() - Duration::days(2))
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["error"].as_str().unwrap_or("<none>")
+    }
+
+    /// Asserts the standard error shape and returns the code.
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "status; body {}", self.body);
+        assert_eq!(self.code(), code, "code; body {}", self.body);
+        assert!(
+            self.body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "message missing: {}",
+            self.body
+        );
+        let ct = self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+        assert!(ct.starts_with("application/json"), "content-type {ct}");
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// `POST path` with a JSON body and an optional `Authorization`.
+    pub async fn call(&self, path: &str, auth: Option<&str>, body: Value) -> Reply {
+        self.call_raw(path, auth, "application/json", body.to_string()).await
+    }
+
+    pub async fn call_raw(&self, path: &str, auth: Option<&str>, content_type: &str, body: String) -> Reply {
+        let mut req = self
+            .client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .header("accept", "application/json")
+            .body(body);
+        if let Some(auth) = auth {
+            req = req.header("authorization", auth);
+        }
+        Self::reply(req.send().await.unwrap()).await
+    }
+
+    pub async fn reply(res: reqwest::Response) -> Reply {
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Reply { status, headers, body }
+    }
+
+    pub async fn submit(&self, site: &str, role: Role, message: &str) -> String {
+        let r = self
+            .call("/api/feedback/submit", Some(&instance(site, role)), serde_json::json!({ "message": message }))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn list(&self, site: &str, body: Value) -> Reply {
+        self.call("/api/feedback/list", Some(&instance(site, Role::Owner)), body).await
+    }
+}
