@@ -1,0 +1,158 @@
+//! CORS, security headers, the pages' human messages and the dev host page, over real HTTP.
+
+mod common;
+
+use common::*;
+use reqwest::Method;
+use wix_app::model::Role;
+
+async fn post_with_origin(app: &TestApp, origin: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/site/summary"))
+        .header("origin", origin)
+        .header("content-type", "application/json")
+        .header("authorization", instance(SITE_A, Role::Owner))
+        .body("{}")
+        .send()
+        .await
+        .unwrap()
+}
+
+fn allow_origin(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get("access-control-allow-origin")
+        .map(|v| v.to_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn cors_allows_exactly_the_configured_origins() {
+    let app = spawn().await;
+    let wix_run = format!("https://{APP_ID}.wix.run");
+    for origin in [wix_run.as_str(), "https://shop.example.com", "http://localhost:5173", "http://127.0.0.1:8080"] {
+        let res = post_with_origin(&app, origin).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(allow_origin(&res).as_deref(), Some(origin), "{origin}");
+    }
+    for origin in [
+        "https://evil.example",
+        "http://localhost.evil.example",
+        "https://shop.example.com.evil.example",
+        "http://shop.example.com",
+        "https://other-app.wix.run",
+        "null",
+    ] {
+        let res = post_with_origin(&app, origin).await;
+        assert_eq!(allow_origin(&res), None, "{origin}");
+    }
+}
+
+#[tokio::test]
+async fn cors_errors_carry_the_header_too() {
+    let app = spawn().await;
+    let res = app
+        .client
+        .post(app.url("/api/site/summary"))
+        .header("origin", "https://shop.example.com")
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(allow_origin(&res).as_deref(), Some("https://shop.example.com"));
+}
+
+#[tokio::test]
+async fn preflight_is_answered_before_auth() {
+    let app = spawn().await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(Method::OPTIONS, app.url("/api/feedback/list"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization,content-type")
+            .send()
+    };
+    let res = preflight("https://shop.example.com").await.unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    assert_eq!(allow_origin(&res).as_deref(), Some("https://shop.example.com"));
+    let methods = res.headers()["access-control-allow-methods"].to_str().unwrap().to_ascii_uppercase();
+    for m in ["GET", "POST", "OPTIONS"] {
+        assert!(methods.contains(m), "{methods}");
+    }
+    assert!(!methods.contains("DELETE"));
+    let headers = res.headers()["access-control-allow-headers"].to_str().unwrap().to_ascii_lowercase();
+    assert!(headers.contains("authorization") && headers.contains("content-type"), "{headers}");
+
+    let denied = preflight("https://evil.example").await.unwrap();
+    assert_eq!(allow_origin(&denied), None);
+}
+
+#[tokio::test]
+async fn prod_does_not_allow_localhost() {
+    let app = spawn_with(&[("APP_ENV", "prod")]).await;
+    assert_eq!(allow_origin(&post_with_origin(&app, "http://localhost:5173").await), None);
+    let wix_run = format!("https://{APP_ID}.wix.run");
+    assert_eq!(allow_origin(&post_with_origin(&app, &wix_run).await), Some(wix_run));
+}
+
+#[tokio::test]
+async fn pages_are_frameable_by_wix_only_and_send_security_headers() {
+    let app = spawn_with(&[("APP_ENV", "prod")]).await;
+    let res = app.client.get(app.url("/dashboard")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let h = res.headers();
+    assert_eq!(
+        h["content-security-policy"].to_str().unwrap(),
+        "frame-ancestors https://manage.wix.com https://*.wix.com https://*.wixsite.com"
+    );
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert!(h.get("x-frame-options").is_none());
+
+    let dev = spawn().await;
+    let res = dev.client.get(dev.url("/widget")).send().await.unwrap();
+    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.ends_with(" 'self'"), "{csp}");
+
+    let custom = spawn_with(&[("FRAME_ANCESTORS", "https://editor.example")]).await;
+    let res = custom.client.get(custom.url("/dashboard")).send().await.unwrap();
+    assert_eq!(res.headers()["content-security-policy"], "frame-ancestors https://editor.example 'self'");
+}
+
+#[tokio::test]
+async fn pages_without_an_instance_explain_themselves() {
+    let app = spawn().await;
+    for path in ["/dashboard", "/widget", "/"] {
+        let res = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains("Open this app from your Wix dashboard"), "{path}: {html}");
+    }
+    // With an instance the page renders its shell; data comes from the API after hydration.
+    let res = app
+        .client
+        .get(app.url(&format!("/dashboard?instance={}", instance(SITE_A, Role::Owner))))
+        .send()
+        .await
+        .unwrap();
+    let html = res.text().await.unwrap();
+    assert!(!html.contains("Open this app from your Wix dashboard"));
+    assert!(html.contains("Loading"));
+}
+
+#[tokio::test]
+async fn dev_host_exists_only_in_dev_and_never_leaks_the_secret() {
+    let dev = spawn().await;
+    let res = dev.client.get(dev.url("/dev")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    for id in ["site-a-widget-visitor", "site-a-dashboard-owner", "site-b-dashboard-owner", "site-a-dashboard-tampered"] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    assert!(!html.contains(SECRET));
+
+    let prod = spawn_with(&[("APP_ENV", "prod")]).await;
+    let res = prod.client.get(prod.url("/dev")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+}
