@@ -19,7 +19,10 @@ async fn visitor_submits_and_owner_reads_it() {
     assert_eq!(r.status, 200, "{}", r.body);
     let id = r.body["id"].as_str().unwrap().to_owned();
     let created = r.body["created_at"].as_str().unwrap();
-    assert!(chrono::DateTime::parse_from_rfc3339(created).is_ok(), "{created}");
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(created).is_ok(),
+        "{created}"
+    );
 
     let page = app.list(SITE_A, json!({})).await;
     assert_eq!(page.status, 200, "{}", page.body);
@@ -42,7 +45,12 @@ async fn members_and_owners_may_submit_too() {
     app.submit(SITE_A, Role::Member, "from a member").await;
     app.submit(SITE_A, Role::Owner, "from the owner").await;
     let page = app.list(SITE_A, json!({ "status": "all" })).await;
-    let kinds: Vec<&str> = page.body["items"].as_array().unwrap().iter().map(|i| i["author_kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = page.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["author_kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["owner", "member"]);
 }
 
@@ -53,35 +61,62 @@ async fn owner_resolves_reopens_deletes_and_counts_follow() {
     let first = app.submit(SITE_A, Role::Visitor, "one").await;
     let second = app.submit(SITE_A, Role::Visitor, "two").await;
 
-    let r = app.call("/api/feedback/set_status", Some(&owner), json!({ "id": first, "status": "resolved" })).await;
+    let r = app
+        .call(
+            "/api/feedback/set_status",
+            Some(&owner),
+            json!({ "id": first, "status": "resolved" }),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body, json!({ "id": first, "status": "resolved" }));
 
     let summary = app.call("/api/site/summary", Some(&owner), json!({})).await;
-    assert_eq!(summary.body, json!({ "instance_id": SITE_A, "open": 1, "resolved": 1, "total": 2 }));
+    assert_eq!(
+        summary.body,
+        json!({ "instance_id": SITE_A, "open": 1, "resolved": 1, "total": 2 })
+    );
 
     let open = app.list(SITE_A, json!({ "status": "open" })).await;
-    assert_eq!(ids(&open), [second.clone()]);
+    assert_eq!(ids(&open), vec![second.clone()]);
     let resolved = app.list(SITE_A, json!({ "status": "resolved" })).await;
-    assert_eq!(ids(&resolved), [first.clone()]);
+    assert_eq!(ids(&resolved), vec![first.clone()]);
     let all = app.list(SITE_A, json!({ "status": "all" })).await;
     assert_eq!(ids(&all), [second.clone(), first.clone()]);
 
-    let r = app.call("/api/feedback/set_status", Some(&owner), json!({ "id": first, "status": "open" })).await;
+    let r = app
+        .call(
+            "/api/feedback/set_status",
+            Some(&owner),
+            json!({ "id": first, "status": "open" }),
+        )
+        .await;
     assert_eq!(r.body["status"], "open");
 
-    let r = app.call("/api/feedback/delete", Some(&owner), json!({ "id": first })).await;
+    let r = app
+        .call("/api/feedback/delete", Some(&owner), json!({ "id": first }))
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body, json!({ "deleted": true }));
-    let again = app.call("/api/feedback/delete", Some(&owner), json!({ "id": first })).await;
+    let again = app
+        .call("/api/feedback/delete", Some(&owner), json!({ "id": first }))
+        .await;
     again.assert_error(404, "not_found");
 
     let summary = app.call("/api/site/summary", Some(&owner), json!({})).await;
-    assert_eq!(summary.body, json!({ "instance_id": SITE_A, "open": 1, "resolved": 0, "total": 1 }));
+    assert_eq!(
+        summary.body,
+        json!({ "instance_id": SITE_A, "open": 1, "resolved": 0, "total": 1 })
+    );
 }
 
 fn ids(reply: &Reply) -> Vec<String> {
-    reply.body["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect()
+    reply.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -89,7 +124,10 @@ async fn pagination_is_newest_first_complete_and_ends_with_null() {
     let app = spawn().await;
     let mut submitted = Vec::new();
     for n in 0..25 {
-        submitted.push(app.submit(SITE_A, Role::Visitor, &format!("message {n}")).await);
+        submitted.push(
+            app.submit(SITE_A, Role::Visitor, &format!("message {n}"))
+                .await,
+        );
     }
     submitted.reverse();
 
@@ -118,7 +156,9 @@ async fn pagination_is_newest_first_complete_and_ends_with_null() {
 
     let default_page = app.list(SITE_A, json!({ "status": "all" })).await;
     assert_eq!(ids(&default_page).len(), 20, "default limit");
-    let max = app.list(SITE_A, json!({ "status": "all", "limit": 100 })).await;
+    let max = app
+        .list(SITE_A, json!({ "status": "all", "limit": 100 }))
+        .await;
     assert_eq!(ids(&max).len(), 25);
     assert!(max.body["next_cursor"].is_null());
 }
@@ -130,11 +170,20 @@ async fn every_auth_rejection_has_its_own_code() {
     let body = json!({ "message": "hi" });
     let good = instance(SITE_A, Role::Visitor);
     let (sig, data) = good.split_once('.').unwrap();
-    let other_secret = wix_app::auth::InstanceClaims::for_role(SITE_A, APP_ID, Role::Owner, "u", chrono::Utc::now())
-        .sign(b"not-the-secret");
+    let other_secret = wix_app::auth::InstanceClaims::for_role(
+        SITE_A,
+        APP_ID,
+        Role::Owner,
+        "u",
+        chrono::Utc::now(),
+    )
+    .sign(b"not-the-secret");
     let now = chrono::Utc::now();
     let future = instance_signed_at(SITE_A, Role::Owner, now + chrono::Duration::minutes(5));
-    let no_id = raw_instance(&format!(r#"{{"signDate":"{}","uid":"u"}}"#, now.to_rfc3339()));
+    let no_id = raw_instance(&format!(
+        r#"{{"signDate":"{}","uid":"u"}}"#,
+        now.to_rfc3339()
+    ));
     let array = raw_instance("[1,2,3]");
     let too_long = "a".repeat(5000);
 
@@ -154,7 +203,12 @@ async fn every_auth_rejection_has_its_own_code() {
         (Some(&future), "instance_not_yet_valid"),
     ]
     .into_iter()
-    .map(|(a, c)| (a.map(|s| Box::leak(s.to_owned().into_boxed_str()) as &str), c))
+    .map(|(a, c)| {
+        (
+            a.map(|s| Box::leak(s.to_owned().into_boxed_str()) as &str),
+            c,
+        )
+    })
     .collect();
     for (auth, code) in cases {
         let r = app.call(path, auth, body.clone()).await;
@@ -168,14 +222,22 @@ async fn every_auth_rejection_has_its_own_code() {
 #[tokio::test]
 async fn max_age_is_configurable_and_zero_disables_it() {
     let strict = spawn_with(&[("INSTANCE_MAX_AGE_SECS", "60")]).await;
-    let two_minutes_old = instance_signed_at(SITE_A, Role::Owner, chrono::Utc::now() - chrono::Duration::minutes(2));
+    let two_minutes_old = instance_signed_at(
+        SITE_A,
+        Role::Owner,
+        chrono::Utc::now() - chrono::Duration::minutes(2),
+    );
     strict
         .call("/api/site/summary", Some(&two_minutes_old), json!({}))
         .await
         .assert_error(401, "instance_expired");
 
     let lax = spawn_with(&[("INSTANCE_MAX_AGE_SECS", "0")]).await;
-    let old = instance_signed_at(SITE_A, Role::Owner, chrono::Utc::now() - chrono::Duration::days(400));
+    let old = instance_signed_at(
+        SITE_A,
+        Role::Owner,
+        chrono::Utc::now() - chrono::Duration::days(400),
+    );
     let r = lax.call("/api/site/summary", Some(&old), json!({})).await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
@@ -188,7 +250,10 @@ async fn visitors_and_members_never_get_owner_data() {
         let auth = instance(SITE_A, role);
         for (path, body) in [
             ("/api/feedback/list", json!({})),
-            ("/api/feedback/set_status", json!({ "id": id, "status": "resolved" })),
+            (
+                "/api/feedback/set_status",
+                json!({ "id": id, "status": "resolved" }),
+            ),
             ("/api/feedback/delete", json!({ "id": id })),
             ("/api/site/summary", json!({})),
         ] {
@@ -202,7 +267,9 @@ async fn visitors_and_members_never_get_owner_data() {
         r#"{{"instanceId":"{SITE_A}","signDate":"{}","permissions":"OWNER","uid":"u","aid":"a"}}"#,
         chrono::Utc::now().to_rfc3339()
     ));
-    app.call("/api/feedback/list", Some(&tricky), json!({})).await.assert_error(403, "forbidden");
+    app.call("/api/feedback/list", Some(&tricky), json!({}))
+        .await
+        .assert_error(403, "forbidden");
     // The row is untouched.
     let page = app.list(SITE_A, json!({})).await;
     assert_eq!(ids(&page), [id]);
@@ -216,18 +283,30 @@ async fn tenants_are_isolated() {
     let owner_b = instance(SITE_B, Role::Owner);
 
     let b_page = app.list(SITE_B, json!({ "status": "all" })).await;
-    assert_eq!(ids(&b_page), [b_id.clone()]);
+    assert_eq!(ids(&b_page), vec![b_id.clone()]);
     assert!(!b_page.body.to_string().contains("for site A only"));
 
-    app.call("/api/feedback/set_status", Some(&owner_b), json!({ "id": a_id, "status": "resolved" }))
-        .await
-        .assert_error(404, "not_found");
-    app.call("/api/feedback/delete", Some(&owner_b), json!({ "id": a_id }))
-        .await
-        .assert_error(404, "not_found");
+    app.call(
+        "/api/feedback/set_status",
+        Some(&owner_b),
+        json!({ "id": a_id, "status": "resolved" }),
+    )
+    .await
+    .assert_error(404, "not_found");
+    app.call(
+        "/api/feedback/delete",
+        Some(&owner_b),
+        json!({ "id": a_id }),
+    )
+    .await
+    .assert_error(404, "not_found");
     // An unknown id looks exactly the same as another tenant's id.
     let unknown = app
-        .call("/api/feedback/delete", Some(&owner_b), json!({ "id": "does-not-exist" }))
+        .call(
+            "/api/feedback/delete",
+            Some(&owner_b),
+            json!({ "id": "does-not-exist" }),
+        )
         .await;
     unknown.assert_error(404, "not_found");
 
@@ -235,18 +314,35 @@ async fn tenants_are_isolated() {
     for n in 0..3 {
         app.submit(SITE_A, Role::Visitor, &format!("a{n}")).await;
     }
-    let a_first = app.list(SITE_A, json!({ "status": "all", "limit": 1 })).await;
+    let a_first = app
+        .list(SITE_A, json!({ "status": "all", "limit": 1 }))
+        .await;
     let cursor = a_first.body["next_cursor"].as_str().unwrap();
-    let b_with_a_cursor = app.list(SITE_B, json!({ "status": "all", "cursor": cursor })).await;
+    let b_with_a_cursor = app
+        .list(SITE_B, json!({ "status": "all", "cursor": cursor }))
+        .await;
     for item in b_with_a_cursor.body["items"].as_array().unwrap() {
         assert_ne!(item["message"].as_str().unwrap().chars().next(), Some('a'));
     }
 
-    let a_page = app.list(SITE_A, json!({ "status": "all", "limit": 100 })).await;
-    let a_item = a_page.body["items"].as_array().unwrap().iter().find(|i| i["id"] == a_id.as_str()).unwrap().clone();
+    let a_page = app
+        .list(SITE_A, json!({ "status": "all", "limit": 100 }))
+        .await;
+    let a_item = a_page.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == a_id.as_str())
+        .unwrap()
+        .clone();
     assert_eq!(a_item["status"], "open");
-    let summary_b = app.call("/api/site/summary", Some(&owner_b), json!({})).await;
-    assert_eq!(summary_b.body, json!({ "instance_id": SITE_B, "open": 1, "resolved": 0, "total": 1 }));
+    let summary_b = app
+        .call("/api/site/summary", Some(&owner_b), json!({}))
+        .await;
+    assert_eq!(
+        summary_b.body,
+        json!({ "instance_id": SITE_B, "open": 1, "resolved": 0, "total": 1 })
+    );
 }
 
 #[tokio::test]
@@ -265,14 +361,26 @@ async fn invalid_input_is_400_and_stores_nothing() {
         json!({ "email": "a@b.co" }),
         json!([1, 2]),
     ] {
-        app.call("/api/feedback/submit", Some(&visitor), body).await.assert_error(400, "invalid_input");
+        app.call("/api/feedback/submit", Some(&visitor), body)
+            .await
+            .assert_error(400, "invalid_input");
     }
-    app.call_raw("/api/feedback/submit", Some(&visitor), "application/json", "{\"message\":".into())
-        .await
-        .assert_error(400, "invalid_input");
-    app.call_raw("/api/feedback/submit", Some(&visitor), "application/json", String::new())
-        .await
-        .assert_error(400, "invalid_input");
+    app.call_raw(
+        "/api/feedback/submit",
+        Some(&visitor),
+        "application/json",
+        "{\"message\":".into(),
+    )
+    .await
+    .assert_error(400, "invalid_input");
+    app.call_raw(
+        "/api/feedback/submit",
+        Some(&visitor),
+        "application/json",
+        String::new(),
+    )
+    .await
+    .assert_error(400, "invalid_input");
 
     for body in [
         json!({ "limit": 0 }),
@@ -280,33 +388,64 @@ async fn invalid_input_is_400_and_stores_nothing() {
         json!({ "status": "pending" }),
         json!({ "cursor": "not-a-cursor" }),
     ] {
-        app.list(SITE_A, body).await.assert_error(400, "invalid_input");
+        app.list(SITE_A, body)
+            .await
+            .assert_error(400, "invalid_input");
     }
     let owner = instance(SITE_A, Role::Owner);
-    app.call("/api/feedback/set_status", Some(&owner), json!({ "id": "x", "status": "done" }))
+    app.call(
+        "/api/feedback/set_status",
+        Some(&owner),
+        json!({ "id": "x", "status": "done" }),
+    )
+    .await
+    .assert_error(400, "invalid_input");
+    app.call("/api/feedback/delete", Some(&owner), json!({}))
         .await
         .assert_error(400, "invalid_input");
-    app.call("/api/feedback/delete", Some(&owner), json!({})).await.assert_error(400, "invalid_input");
 
-    assert_eq!(ids(&app.list(SITE_A, json!({ "status": "all" })).await).len(), 0);
+    assert_eq!(
+        ids(&app.list(SITE_A, json!({ "status": "all" })).await).len(),
+        0
+    );
 }
 
 #[tokio::test]
 async fn http_level_errors_are_json_too() {
     let app = spawn().await;
-    let get = App::reply(app.client.get(app.url("/api/feedback/list")).send().await.unwrap()).await;
+    let get = App::reply(
+        app.client
+            .get(app.url("/api/feedback/list"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     get.assert_error(405, "method_not_allowed");
 
-    let unknown = app.call("/api/nope", Some(&instance(SITE_A, Role::Owner)), json!({})).await;
+    let unknown = app
+        .call("/api/nope", Some(&instance(SITE_A, Role::Owner)), json!({}))
+        .await;
     unknown.assert_error(404, "not_found");
 
     let text = app
-        .call_raw("/api/feedback/submit", Some(&instance(SITE_A, Role::Visitor)), "text/plain", r#"{"message":"x"}"#.into())
+        .call_raw(
+            "/api/feedback/submit",
+            Some(&instance(SITE_A, Role::Visitor)),
+            "text/plain",
+            r#"{"message":"x"}"#.into(),
+        )
         .await;
     text.assert_error(415, "unsupported_media_type");
 
     let huge = json!({ "message": "x".repeat(200 * 1024) });
-    let big = app.call("/api/feedback/submit", Some(&instance(SITE_A, Role::Visitor)), huge).await;
+    let big = app
+        .call(
+            "/api/feedback/submit",
+            Some(&instance(SITE_A, Role::Visitor)),
+            huge,
+        )
+        .await;
     big.assert_error(413, "payload_too_large");
 }
 
@@ -317,8 +456,14 @@ async fn healthz_answers_from_the_database() {
     let app = spawn().await;
     let res = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(res.json::<serde_json::Value>().await.unwrap(), json!({ "status": "ok" }));
-    assert!(app.db_path.exists(), "database file and its folder are created");
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap(),
+        json!({ "status": "ok" })
+    );
+    assert!(
+        app.db_path.exists(),
+        "database file and its folder are created"
+    );
 }
 
 #[tokio::test]

@@ -28,7 +28,12 @@ fn allow_origin(res: &reqwest::Response) -> Option<String> {
 async fn cors_allows_exactly_the_configured_origins() {
     let app = spawn().await;
     let wix_run = format!("https://{APP_ID}.wix.run");
-    for origin in [wix_run.as_str(), "https://shop.example.com", "http://localhost:5173", "http://127.0.0.1:8080"] {
+    for origin in [
+        wix_run.as_str(),
+        "https://shop.example.com",
+        "http://localhost:5173",
+        "http://127.0.0.1:8080",
+    ] {
         let res = post_with_origin(&app, origin).await;
         assert_eq!(res.status(), 200);
         assert_eq!(allow_origin(&res).as_deref(), Some(origin), "{origin}");
@@ -59,7 +64,10 @@ async fn cors_errors_carry_the_header_too() {
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
-    assert_eq!(allow_origin(&res).as_deref(), Some("https://shop.example.com"));
+    assert_eq!(
+        allow_origin(&res).as_deref(),
+        Some("https://shop.example.com")
+    );
 }
 
 #[tokio::test]
@@ -70,19 +78,34 @@ async fn preflight_is_answered_before_auth() {
             .request(Method::OPTIONS, app.url("/api/feedback/list"))
             .header("origin", origin)
             .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "authorization,content-type")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type",
+            )
             .send()
     };
     let res = preflight("https://shop.example.com").await.unwrap();
     assert!(res.status().is_success(), "{}", res.status());
-    assert_eq!(allow_origin(&res).as_deref(), Some("https://shop.example.com"));
-    let methods = res.headers()["access-control-allow-methods"].to_str().unwrap().to_ascii_uppercase();
+    assert_eq!(
+        allow_origin(&res).as_deref(),
+        Some("https://shop.example.com")
+    );
+    let methods = res.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .to_ascii_uppercase();
     for m in ["GET", "POST", "OPTIONS"] {
         assert!(methods.contains(m), "{methods}");
     }
     assert!(!methods.contains("DELETE"));
-    let headers = res.headers()["access-control-allow-headers"].to_str().unwrap().to_ascii_lowercase();
-    assert!(headers.contains("authorization") && headers.contains("content-type"), "{headers}");
+    let headers = res.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        headers.contains("authorization") && headers.contains("content-type"),
+        "{headers}"
+    );
 
     let denied = preflight("https://evil.example").await.unwrap();
     assert_eq!(allow_origin(&denied), None);
@@ -91,9 +114,15 @@ async fn preflight_is_answered_before_auth() {
 #[tokio::test]
 async fn prod_does_not_allow_localhost() {
     let app = spawn_with(&[("APP_ENV", "prod")]).await;
-    assert_eq!(allow_origin(&post_with_origin(&app, "http://localhost:5173").await), None);
+    assert_eq!(
+        allow_origin(&post_with_origin(&app, "http://localhost:5173").await),
+        None
+    );
     let wix_run = format!("https://{APP_ID}.wix.run");
-    assert_eq!(allow_origin(&post_with_origin(&app, &wix_run).await), Some(wix_run));
+    assert_eq!(
+        allow_origin(&post_with_origin(&app, &wix_run).await),
+        Some(wix_run)
+    );
 }
 
 #[tokio::test]
@@ -112,12 +141,23 @@ async fn pages_are_frameable_by_wix_only_and_send_security_headers() {
 
     let dev = spawn().await;
     let res = dev.client.get(dev.url("/widget")).send().await.unwrap();
-    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(csp.ends_with(" 'self'"), "{csp}");
 
     let custom = spawn_with(&[("FRAME_ANCESTORS", "https://editor.example")]).await;
-    let res = custom.client.get(custom.url("/dashboard")).send().await.unwrap();
-    assert_eq!(res.headers()["content-security-policy"], "frame-ancestors https://editor.example 'self'");
+    let res = custom
+        .client
+        .get(custom.url("/dashboard"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["content-security-policy"],
+        "frame-ancestors https://editor.example 'self'"
+    );
 }
 
 #[tokio::test]
@@ -127,12 +167,18 @@ async fn pages_without_an_instance_explain_themselves() {
         let res = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(res.status(), 200, "{path}");
         let html = res.text().await.unwrap();
-        assert!(html.contains("Open this app from your Wix dashboard"), "{path}: {html}");
+        assert!(
+            html.contains("Open this app from your Wix dashboard"),
+            "{path}: {html}"
+        );
     }
     // With an instance the page renders its shell; data comes from the API after hydration.
     let res = app
         .client
-        .get(app.url(&format!("/dashboard?instance={}", instance(SITE_A, Role::Owner))))
+        .get(app.url(&format!(
+            "/dashboard?instance={}",
+            instance(SITE_A, Role::Owner)
+        )))
         .send()
         .await
         .unwrap();
@@ -147,7 +193,12 @@ async fn dev_host_exists_only_in_dev_and_never_leaks_the_secret() {
     let res = dev.client.get(dev.url("/dev")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
-    for id in ["site-a-widget-visitor", "site-a-dashboard-owner", "site-b-dashboard-owner", "site-a-dashboard-tampered"] {
+    for id in [
+        "site-a-widget-visitor",
+        "site-a-dashboard-owner",
+        "site-b-dashboard-owner",
+        "site-a-dashboard-tampered",
+    ] {
         assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
     }
     assert!(!html.contains(SECRET));

@@ -124,7 +124,10 @@ impl ApiError {
 
     /// A failure whose details belong in the server log, not in the response.
     pub fn internal() -> Self {
-        Self::new(ErrorCode::Internal, "Something went wrong on our side. Please try again.")
+        Self::new(
+            ErrorCode::Internal,
+            "Something went wrong on our side. Please try again.",
+        )
     }
 
     pub fn status(&self) -> u16 {

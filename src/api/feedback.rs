@@ -70,7 +70,12 @@ pub async fn submit_feedback(
     let stored = caller
         .store()
         .feedback()
-        .insert(caller.identity.tenant(), caller.identity.role(), caller.identity.subject(), &new)
+        .insert(
+            caller.identity.tenant(),
+            caller.identity.role(),
+            caller.identity.subject(),
+            &new,
+        )
         .await?;
     Ok(Submitted {
         id: stored.id,
@@ -80,7 +85,9 @@ pub async fn submit_feedback(
 
 /// `POST /api/feedback/list`: the owner pages through the site's feedback, newest first.
 #[server(prefix = "/api", endpoint = "feedback/list", input = Json, client = AuthClient)]
-pub async fn list_feedback(#[server(flatten)] req: ListFeedbackRequest) -> Result<FeedbackPage, ApiError> {
+pub async fn list_feedback(
+    #[server(flatten)] req: ListFeedbackRequest,
+) -> Result<FeedbackPage, ApiError> {
     let caller = crate::api::context::Caller::authenticate()?;
     let tenant = caller.identity.owner_tenant()?;
     let query = crate::api::validate::list_query(req)?;
@@ -114,7 +121,9 @@ pub async fn set_feedback_status(
 
 /// `POST /api/feedback/delete`: the owner deletes feedback for good.
 #[server(prefix = "/api", endpoint = "feedback/delete", input = Json, client = AuthClient)]
-pub async fn delete_feedback(#[server(flatten)] req: DeleteFeedbackRequest) -> Result<Deleted, ApiError> {
+pub async fn delete_feedback(
+    #[server(flatten)] req: DeleteFeedbackRequest,
+) -> Result<Deleted, ApiError> {
     let caller = crate::api::context::Caller::authenticate()?;
     let tenant = caller.identity.owner_tenant()?;
     if !caller.store().feedback().delete(tenant, &req.id).await? {

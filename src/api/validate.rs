@@ -21,8 +21,12 @@ pub fn new_feedback(req: SubmitFeedbackRequest) -> Result<NewFeedback, ApiError>
     let email = match req.email.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(email) => {
-            if email.chars().count() > EMAIL_MAX_CHARS || !email_address::EmailAddress::is_valid(email) {
-                return Err(ApiError::invalid_input("email is not a valid email address."));
+            if email.chars().count() > EMAIL_MAX_CHARS
+                || !email_address::EmailAddress::is_valid(email)
+            {
+                return Err(ApiError::invalid_input(
+                    "email is not a valid email address.",
+                ));
             }
             Some(email.to_owned())
         }
@@ -30,7 +34,11 @@ pub fn new_feedback(req: SubmitFeedbackRequest) -> Result<NewFeedback, ApiError>
     let rating = match req.rating {
         None => None,
         Some(r) if RATING_RANGE.contains(&r) => Some(r as u8),
-        Some(_) => return Err(ApiError::invalid_input("rating must be a whole number from 1 to 5.")),
+        Some(_) => {
+            return Err(ApiError::invalid_input(
+                "rating must be a whole number from 1 to 5.",
+            ))
+        }
     };
     Ok(NewFeedback {
         message: message.to_owned(),
@@ -77,7 +85,10 @@ mod tests {
 
     #[test]
     fn message_is_trimmed_and_bounded() {
-        assert_eq!(new_feedback(submit("  hi  ", None, None)).unwrap().message, "hi");
+        assert_eq!(
+            new_feedback(submit("  hi  ", None, None)).unwrap().message,
+            "hi"
+        );
         assert!(new_feedback(submit("   \n ", None, None)).is_err());
         let max = "é".repeat(MESSAGE_MAX_CHARS);
         assert!(new_feedback(submit(&max, None, None)).is_ok());
@@ -86,9 +97,15 @@ mod tests {
 
     #[test]
     fn email_is_optional_but_checked() {
-        assert_eq!(new_feedback(submit("m", Some(""), None)).unwrap().email, None);
         assert_eq!(
-            new_feedback(submit("m", Some(" a@b.co "), None)).unwrap().email.as_deref(),
+            new_feedback(submit("m", Some(""), None)).unwrap().email,
+            None
+        );
+        assert_eq!(
+            new_feedback(submit("m", Some(" a@b.co "), None))
+                .unwrap()
+                .email
+                .as_deref(),
             Some("a@b.co")
         );
         for bad in ["nope", "a@", "@b.co", "a b@c.co"] {
@@ -98,7 +115,10 @@ mod tests {
 
     #[test]
     fn rating_is_one_to_five() {
-        assert_eq!(new_feedback(submit("m", None, Some(5))).unwrap().rating, Some(5));
+        assert_eq!(
+            new_feedback(submit("m", None, Some(5))).unwrap().rating,
+            Some(5)
+        );
         for bad in [0, 6, -1, 300] {
             assert!(new_feedback(submit("m", None, Some(bad))).is_err());
         }
@@ -107,12 +127,24 @@ mod tests {
     #[test]
     fn list_limits_and_cursor() {
         let q = list_query(ListFeedbackRequest::default()).unwrap();
-        assert_eq!((q.limit, q.filter), (LIST_DEFAULT_LIMIT, StatusFilter::Open));
+        assert_eq!(
+            (q.limit, q.filter),
+            (LIST_DEFAULT_LIMIT, StatusFilter::Open)
+        );
         for bad in [0, 101, -3] {
-            let req = ListFeedbackRequest { limit: Some(bad), ..Default::default() };
+            let req = ListFeedbackRequest {
+                limit: Some(bad),
+                ..Default::default()
+            };
             assert!(list_query(req).is_err());
         }
-        let req = ListFeedbackRequest { cursor: Some("garbage!".into()), ..Default::default() };
-        assert_eq!(list_query(req).unwrap_err().error, crate::api::ErrorCode::InvalidInput);
+        let req = ListFeedbackRequest {
+            cursor: Some("garbage!".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            list_query(req).unwrap_err().error,
+            crate::api::ErrorCode::InvalidInput
+        );
     }
 }

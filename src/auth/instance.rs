@@ -98,7 +98,11 @@ impl InstanceVerifier {
     }
 
     /// Verifies a signed instance string as of `now`.
-    pub fn verify_at(&self, instance: &str, now: DateTime<Utc>) -> Result<VerifiedIdentity, AuthError> {
+    pub fn verify_at(
+        &self,
+        instance: &str,
+        now: DateTime<Utc>,
+    ) -> Result<VerifiedIdentity, AuthError> {
         if instance.len() > MAX_AUTHORIZATION_LEN {
             return Err(AuthError::TooLong);
         }
@@ -135,7 +139,11 @@ impl InstanceVerifier {
         ))
     }
 
-    fn check_sign_date(&self, sign_date: Option<&str>, now: DateTime<Utc>) -> Result<(), AuthError> {
+    fn check_sign_date(
+        &self,
+        sign_date: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthError> {
         let Some(sign_date) = sign_date.filter(|s| !s.is_empty()) else {
             return match self.max_age {
                 Some(_) => Err(AuthError::Malformed("signDate is missing")),
@@ -160,7 +168,11 @@ impl InstanceVerifier {
 /// Roles as Wix encodes them: `aid` marks an anonymous visitor whatever else the payload says;
 /// `permissions == "OWNER"` marks the owner; any other `uid` is a member. A payload with neither
 /// gets the least privilege.
-fn role_of(permissions: Option<&str>, uid: Option<String>, aid: Option<String>) -> (Role, Option<String>) {
+fn role_of(
+    permissions: Option<&str>,
+    uid: Option<String>,
+    aid: Option<String>,
+) -> (Role, Option<String>) {
     let uid = uid.filter(|s| !s.is_empty());
     if let Some(aid) = aid.filter(|s| !s.is_empty()) {
         return (Role::Visitor, Some(aid));
@@ -236,7 +248,13 @@ pub struct InstanceClaims {
 }
 
 impl InstanceClaims {
-    pub fn for_role(instance_id: &str, app_id: &str, role: Role, subject: &str, now: DateTime<Utc>) -> Self {
+    pub fn for_role(
+        instance_id: &str,
+        app_id: &str,
+        role: Role,
+        subject: &str,
+        now: DateTime<Utc>,
+    ) -> Self {
         let (uid, permissions, aid) = match role {
             Role::Owner => (Some(subject.to_owned()), Some("OWNER".to_owned()), None),
             Role::Member => (Some(subject.to_owned()), None, None),
@@ -272,7 +290,9 @@ mod tests {
     const SECRET: &[u8] = b"test-secret";
 
     fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z").unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     fn verifier() -> InstanceVerifier {
@@ -303,13 +323,22 @@ mod tests {
         let with_aid = sign_raw(&format!(
             r#"{{"instanceId":"i","signDate":"{date}","permissions":"OWNER","uid":"u","aid":"a"}}"#
         ));
-        assert_eq!(verifier().verify_at(&with_aid, now()).unwrap().role(), Role::Visitor);
+        assert_eq!(
+            verifier().verify_at(&with_aid, now()).unwrap().role(),
+            Role::Visitor
+        );
         let bare = sign_raw(&format!(r#"{{"instanceId":"i","signDate":"{date}"}}"#));
-        assert_eq!(verifier().verify_at(&bare, now()).unwrap().role(), Role::Visitor);
+        assert_eq!(
+            verifier().verify_at(&bare, now()).unwrap().role(),
+            Role::Visitor
+        );
         let other_perm = sign_raw(&format!(
             r#"{{"instanceId":"i","signDate":"{date}","permissions":"ADMIN","uid":"u"}}"#
         ));
-        assert_eq!(verifier().verify_at(&other_perm, now()).unwrap().role(), Role::Member);
+        assert_eq!(
+            verifier().verify_at(&other_perm, now()).unwrap().role(),
+            Role::Member
+        );
     }
 
     #[test]
@@ -326,7 +355,9 @@ mod tests {
             let mut mac = keyed_mac(SECRET);
             mac.update(data.as_bytes());
             let sig = engine.encode(mac.finalize().into_bytes());
-            let id = verifier().verify_at(&format!("{sig}.{data}"), now()).unwrap();
+            let id = verifier()
+                .verify_at(&format!("{sig}.{data}"), now())
+                .unwrap();
             assert_eq!(id.tenant().as_str(), "i?>");
         }
     }
@@ -335,33 +366,66 @@ mod tests {
     fn malformed_shapes_are_distinguished() {
         let good = signed(Role::Owner);
         let (sig, data) = good.split_once('.').unwrap();
-        assert_eq!(err("no-dot-here"), AuthError::Malformed("no '.' between signature and data"));
-        assert_eq!(err(&format!(".{data}")), AuthError::Malformed("the signature or the data is empty"));
-        assert_eq!(err(&format!("{sig}.")), AuthError::Malformed("the signature or the data is empty"));
-        assert_eq!(err(&format!("***.{data}")), AuthError::Malformed("the signature is not base64"));
-        assert_eq!(err(&format!("AAAA.{data}")), AuthError::Malformed("the signature is not 32 bytes"));
-        assert_eq!(err(&format!("{sig}.@@@")), AuthError::Malformed("the data is not base64"));
+        assert_eq!(
+            err("no-dot-here"),
+            AuthError::Malformed("no '.' between signature and data")
+        );
+        assert_eq!(
+            err(&format!(".{data}")),
+            AuthError::Malformed("the signature or the data is empty")
+        );
+        assert_eq!(
+            err(&format!("{sig}.")),
+            AuthError::Malformed("the signature or the data is empty")
+        );
+        assert_eq!(
+            err(&format!("***.{data}")),
+            AuthError::Malformed("the signature is not base64")
+        );
+        assert_eq!(
+            err(&format!("AAAA.{data}")),
+            AuthError::Malformed("the signature is not 32 bytes")
+        );
+        assert_eq!(
+            err(&format!("{sig}.@@@")),
+            AuthError::Malformed("the data is not base64")
+        );
         let array = sign_raw(r#"["instanceId"]"#);
-        assert_eq!(err(&array), AuthError::Malformed("the data is not a JSON object"));
+        assert_eq!(
+            err(&array),
+            AuthError::Malformed("the data is not a JSON object")
+        );
         let not_json = sign_raw("hello");
-        assert_eq!(err(&not_json), AuthError::Malformed("the data is not a JSON object"));
+        assert_eq!(
+            err(&not_json),
+            AuthError::Malformed("the data is not a JSON object")
+        );
     }
 
     #[test]
     fn signature_must_match_secret_and_data() {
         let good = signed(Role::Owner);
-        let other = InstanceClaims::for_role("inst-1", "app", Role::Owner, "s", now()).sign(b"other");
+        let other =
+            InstanceClaims::for_role("inst-1", "app", Role::Owner, "s", now()).sign(b"other");
         assert_eq!(err(&other), AuthError::BadSignature);
         let (sig, _) = good.split_once('.').unwrap();
-        let (_, data_b) = signed(Role::Visitor).split_once('.').map(|(a, b)| (a.to_owned(), b.to_owned())).unwrap();
+        let (_, data_b) = signed(Role::Visitor)
+            .split_once('.')
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+            .unwrap();
         assert_eq!(err(&format!("{sig}.{data_b}")), AuthError::BadSignature);
     }
 
     #[test]
     fn instance_id_is_required() {
-        assert_eq!(err(&sign_raw(r#"{"signDate":"2026-01-02T03:04:05Z"}"#)), AuthError::NoInstanceId);
         assert_eq!(
-            err(&sign_raw(r#"{"instanceId":"  ","signDate":"2026-01-02T03:04:05Z"}"#)),
+            err(&sign_raw(r#"{"signDate":"2026-01-02T03:04:05Z"}"#)),
+            AuthError::NoInstanceId
+        );
+        assert_eq!(
+            err(&sign_raw(
+                r#"{"instanceId":"  ","signDate":"2026-01-02T03:04:05Z"}"#
+            )),
             AuthError::NoInstanceId
         );
     }
@@ -369,7 +433,14 @@ mod tests {
     #[test]
     fn sign_date_bounds() {
         let at = |offset_secs: i64| {
-            InstanceClaims::for_role("i", "a", Role::Owner, "u", now() + Duration::seconds(offset_secs)).sign(SECRET)
+            InstanceClaims::for_role(
+                "i",
+                "a",
+                Role::Owner,
+                "u",
+                now() + Duration::seconds(offset_secs),
+            )
+            .sign(SECRET)
         };
         assert!(verifier().verify_at(&at(-86_400), now()).is_ok());
         assert_eq!(err(&at(-86_401)), AuthError::Expired);
@@ -377,8 +448,13 @@ mod tests {
         assert_eq!(err(&at(61)), AuthError::NotYetValid);
         let no_age = InstanceVerifier::new(SECRET, 0);
         assert!(no_age.verify_at(&at(-10 * 86_400 * 365), now()).is_ok());
-        assert!(no_age.verify_at(&sign_raw(r#"{"instanceId":"i"}"#), now()).is_ok());
-        assert_eq!(err(&sign_raw(r#"{"instanceId":"i"}"#)), AuthError::Malformed("signDate is missing"));
+        assert!(no_age
+            .verify_at(&sign_raw(r#"{"instanceId":"i"}"#), now())
+            .is_ok());
+        assert_eq!(
+            err(&sign_raw(r#"{"instanceId":"i"}"#)),
+            AuthError::Malformed("signDate is missing")
+        );
         assert_eq!(
             err(&sign_raw(r#"{"instanceId":"i","signDate":"yesterday"}"#)),
             AuthError::Malformed("signDate is not an ISO-8601 date")
@@ -388,14 +464,28 @@ mod tests {
     #[test]
     fn header_handling() {
         let v = verifier();
-        assert_eq!(v.verify_header_at(None, now()).unwrap_err(), AuthError::Missing);
-        assert_eq!(v.verify_header_at(Some(b"   "), now()).unwrap_err(), AuthError::Missing);
+        assert_eq!(
+            v.verify_header_at(None, now()).unwrap_err(),
+            AuthError::Missing
+        );
+        assert_eq!(
+            v.verify_header_at(Some(b"   "), now()).unwrap_err(),
+            AuthError::Missing
+        );
         let long = vec![b'a'; MAX_AUTHORIZATION_LEN + 1];
-        assert_eq!(v.verify_header_at(Some(&long), now()).unwrap_err(), AuthError::TooLong);
-        assert!(matches!(v.verify_header_at(Some(&[0xff, 0xfe]), now()), Err(AuthError::Malformed(_))));
+        assert_eq!(
+            v.verify_header_at(Some(&long), now()).unwrap_err(),
+            AuthError::TooLong
+        );
+        assert!(matches!(
+            v.verify_header_at(Some(&[0xff, 0xfe]), now()),
+            Err(AuthError::Malformed(_))
+        ));
         let good = signed(Role::Member);
         assert!(v.verify_header_at(Some(good.as_bytes()), now()).is_ok());
-        assert!(v.verify_header_at(Some(format!("Bearer {good}").as_bytes()), now()).is_ok());
+        assert!(v
+            .verify_header_at(Some(format!("Bearer {good}").as_bytes()), now())
+            .is_ok());
     }
 
     /// Vectors signed by Node's `crypto.createHmac` (scripts/node-instance-vectors.mjs), as Wix's
@@ -425,8 +515,18 @@ mod tests {
             let result = v.verify_at(&vector.instance, Utc::now());
             assert_eq!(result.is_ok(), vector.valid, "{}: {result:?}", vector.name);
             if let Ok(id) = result {
-                assert_eq!(Some(id.tenant().as_str()), vector.instance_id.as_deref(), "{}", vector.name);
-                assert_eq!(Some(id.role().as_str()), vector.role.as_deref(), "{}", vector.name);
+                assert_eq!(
+                    Some(id.tenant().as_str()),
+                    vector.instance_id.as_deref(),
+                    "{}",
+                    vector.name
+                );
+                assert_eq!(
+                    Some(id.role().as_str()),
+                    vector.role.as_deref(),
+                    "{}",
+                    vector.name
+                );
             }
         }
     }

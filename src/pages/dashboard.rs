@@ -6,7 +6,8 @@ use leptos_meta::Title;
 
 use super::{page_has_instance, Notice, NoticeKind};
 use crate::api::feedback::{
-    delete_feedback, list_feedback, set_feedback_status, DeleteFeedbackRequest, ListFeedbackRequest, SetStatusRequest,
+    delete_feedback, list_feedback, set_feedback_status, DeleteFeedbackRequest,
+    ListFeedbackRequest, SetStatusRequest,
 };
 use crate::api::site::{site_summary, Summary};
 use crate::api::ApiError;
@@ -182,9 +183,17 @@ fn FeedbackRow(
     };
     let id_toggle = item.id.clone();
     let id_delete = item.id.clone();
-    let stars = item.rating.map(|r| format!("{}{}", "★".repeat(r.into()), "☆".repeat(5 - usize::from(r))));
+    let stars = item
+        .rating
+        .map(|r| format!("{}{}", "★".repeat(r.into()), "☆".repeat(5 - usize::from(r))));
     // "2026-11-27T03:19:40.123456Z" → "2026-11-27 03:19 UTC"
-    let when = format!("{} UTC", item.created_at.get(..16).unwrap_or(&item.created_at).replace('T', " "));
+    let when = format!(
+        "{} UTC",
+        item.created_at
+            .get(..16)
+            .unwrap_or(&item.created_at)
+            .replace('T', " ")
+    );
     view! {
         <li class="feedback-item" data-testid="feedback-item" data-id=item.id.clone() data-status=item.status.as_str()>
             <p class="message" data-testid="feedback-message">{item.message.clone()}</p>

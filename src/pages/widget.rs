@@ -66,9 +66,13 @@ fn FeedbackForm() -> impl IntoView {
         });
     };
 
-    let remaining = move || MESSAGE_MAX_CHARS as i64 - message.with(|m| m.trim().chars().count()) as i64;
+    let remaining =
+        move || MESSAGE_MAX_CHARS as i64 - message.with(|m| m.trim().chars().count()) as i64;
     let can_send = move || {
-        hydrated.get() && state.get() != FormState::Sending && !message.with(|m| m.trim().is_empty()) && remaining() >= 0
+        hydrated.get()
+            && state.get() != FormState::Sending
+            && !message.with(|m| m.trim().is_empty())
+            && remaining() >= 0
     };
 
     view! {

@@ -39,9 +39,14 @@ pub fn parse(args: Vec<std::ffi::OsString>) -> Result<Command, String> {
             let role: String = args
                 .value_from_str("--role")
                 .map_err(|_| "sign-instance needs --role owner|member|visitor".to_owned())?;
-            let role = Role::parse(&role).ok_or_else(|| format!("--role must be owner, member or visitor, not {role:?}"))?;
-            let subject: Option<String> = args.opt_value_from_str("--subject").map_err(|e| e.to_string())?;
-            let sign_date: Option<String> = args.opt_value_from_str("--sign-date").map_err(|e| e.to_string())?;
+            let role = Role::parse(&role)
+                .ok_or_else(|| format!("--role must be owner, member or visitor, not {role:?}"))?;
+            let subject: Option<String> = args
+                .opt_value_from_str("--subject")
+                .map_err(|e| e.to_string())?;
+            let sign_date: Option<String> = args
+                .opt_value_from_str("--sign-date")
+                .map_err(|e| e.to_string())?;
             let sign_date = sign_date
                 .map(|d| {
                     DateTime::parse_from_rfc3339(&d)
@@ -68,7 +73,8 @@ pub fn parse(args: Vec<std::ffi::OsString>) -> Result<Command, String> {
 /// Runs the command; the error is one line for stderr.
 pub async fn run(args: Vec<std::ffi::OsString>) -> Result<(), String> {
     let command = parse(args)?;
-    let config = || Config::from_env().map_err(|e: ConfigError| format!("configuration error: {e}"));
+    let config =
+        || Config::from_env().map_err(|e: ConfigError| format!("configuration error: {e}"));
     match command {
         Command::Help => {
             println!("{USAGE}");
@@ -85,7 +91,8 @@ pub async fn run(args: Vec<std::ffi::OsString>) -> Result<(), String> {
             sign_date,
         } => {
             let config = config()?;
-            let subject = subject.unwrap_or_else(|| format!("{}-{}", role.as_str(), uuid::Uuid::new_v4()));
+            let subject =
+                subject.unwrap_or_else(|| format!("{}-{}", role.as_str(), uuid::Uuid::new_v4()));
             let claims = InstanceClaims::for_role(
                 &instance_id,
                 &config.app_id,

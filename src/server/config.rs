@@ -9,7 +9,8 @@ use std::fmt;
 pub const DEV_APP_ID: &str = "00000000-0000-4000-8000-00000000de00";
 pub const DEV_APP_SECRET: &str = "dev-only-secret-never-use-in-production";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/app.db";
-pub const DEFAULT_FRAME_ANCESTORS: &str = "https://manage.wix.com https://*.wix.com https://*.wixsite.com";
+pub const DEFAULT_FRAME_ANCESTORS: &str =
+    "https://manage.wix.com https://*.wix.com https://*.wixsite.com";
 pub const DEFAULT_INSTANCE_MAX_AGE_SECS: u64 = 86_400;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,31 +78,54 @@ impl Config {
 
     /// Builds the config from any variable source (tests pass a map).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let var = |name: &str| get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let var = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
 
-        let env = match var("APP_ENV").as_deref().map(str::to_ascii_lowercase).as_deref() {
+        let env = match var("APP_ENV")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("dev") => AppEnv::Dev,
             Some("prod") => AppEnv::Prod,
-            Some(other) => return Err(invalid("APP_ENV", format!("expected dev or prod, got {other:?}"))),
+            Some(other) => {
+                return Err(invalid(
+                    "APP_ENV",
+                    format!("expected dev or prod, got {other:?}"),
+                ))
+            }
         };
 
-        let (app_id, secret, uses_dev_credentials) = match (env, var("WIX_APP_ID"), var("WIX_APP_SECRET")) {
-            (_, Some(id), Some(secret)) => (id, secret, false),
-            (AppEnv::Prod, None, _) => return Err(ConfigError::Required("WIX_APP_ID")),
-            (AppEnv::Prod, _, None) => return Err(ConfigError::Required("WIX_APP_SECRET")),
-            (AppEnv::Dev, id, secret) => (
-                id.unwrap_or_else(|| DEV_APP_ID.to_owned()),
-                secret.unwrap_or_else(|| DEV_APP_SECRET.to_owned()),
-                true,
-            ),
-        };
-        if !app_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(invalid("WIX_APP_ID", "expected the app id from the Wix app dashboard (letters, digits, '-')"));
+        let (app_id, secret, uses_dev_credentials) =
+            match (env, var("WIX_APP_ID"), var("WIX_APP_SECRET")) {
+                (_, Some(id), Some(secret)) => (id, secret, false),
+                (AppEnv::Prod, None, _) => return Err(ConfigError::Required("WIX_APP_ID")),
+                (AppEnv::Prod, _, None) => return Err(ConfigError::Required("WIX_APP_SECRET")),
+                (AppEnv::Dev, id, secret) => (
+                    id.unwrap_or_else(|| DEV_APP_ID.to_owned()),
+                    secret.unwrap_or_else(|| DEV_APP_SECRET.to_owned()),
+                    true,
+                ),
+            };
+        if !app_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(invalid(
+                "WIX_APP_ID",
+                "expected the app id from the Wix app dashboard (letters, digits, '-')",
+            ));
         }
 
         let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         if !database_url.starts_with("sqlite:") {
-            return Err(invalid("DATABASE_URL", "only sqlite: URLs are supported, e.g. sqlite://data/app.db"));
+            return Err(invalid(
+                "DATABASE_URL",
+                "only sqlite: URLs are supported, e.g. sqlite://data/app.db",
+            ));
         }
 
         let allowed_origins = var("ALLOWED_ORIGINS")
@@ -115,9 +139,13 @@ impl Config {
             .transpose()?
             .unwrap_or_default();
 
-        let mut frame_ancestors = var("FRAME_ANCESTORS").unwrap_or_else(|| DEFAULT_FRAME_ANCESTORS.to_owned());
+        let mut frame_ancestors =
+            var("FRAME_ANCESTORS").unwrap_or_else(|| DEFAULT_FRAME_ANCESTORS.to_owned());
         if frame_ancestors.contains([';', ',', '\r', '\n']) || !frame_ancestors.is_ascii() {
-            return Err(invalid("FRAME_ANCESTORS", "expected space-separated CSP sources, e.g. https://manage.wix.com"));
+            return Err(invalid(
+                "FRAME_ANCESTORS",
+                "expected space-separated CSP sources, e.g. https://manage.wix.com",
+            ));
         }
         if env == AppEnv::Dev && !frame_ancestors.split_whitespace().any(|s| s == "'self'") {
             // The /dev host page frames the app from its own origin.
@@ -126,9 +154,12 @@ impl Config {
 
         let instance_max_age_secs = match var("INSTANCE_MAX_AGE_SECS") {
             None => DEFAULT_INSTANCE_MAX_AGE_SECS,
-            Some(v) => v
-                .parse()
-                .map_err(|_| invalid("INSTANCE_MAX_AGE_SECS", format!("expected whole seconds, got {v:?}")))?,
+            Some(v) => v.parse().map_err(|_| {
+                invalid(
+                    "INSTANCE_MAX_AGE_SECS",
+                    format!("expected whole seconds, got {v:?}"),
+                )
+            })?,
         };
 
         Ok(Self {
@@ -176,7 +207,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -194,12 +228,20 @@ mod tests {
 
     #[test]
     fn prod_requires_credentials() {
-        assert_eq!(load(&[("APP_ENV", "prod")]).unwrap_err(), ConfigError::Required("WIX_APP_ID"));
+        assert_eq!(
+            load(&[("APP_ENV", "prod")]).unwrap_err(),
+            ConfigError::Required("WIX_APP_ID")
+        );
         assert_eq!(
             load(&[("APP_ENV", "prod"), ("WIX_APP_ID", "abc")]).unwrap_err(),
             ConfigError::Required("WIX_APP_SECRET")
         );
-        let c = load(&[("APP_ENV", "prod"), ("WIX_APP_ID", "abc"), ("WIX_APP_SECRET", "s")]).unwrap();
+        let c = load(&[
+            ("APP_ENV", "prod"),
+            ("WIX_APP_ID", "abc"),
+            ("WIX_APP_SECRET", "s"),
+        ])
+        .unwrap();
         assert!(!c.uses_dev_credentials);
         assert_eq!(c.frame_ancestors, DEFAULT_FRAME_ANCESTORS);
     }
@@ -208,7 +250,10 @@ mod tests {
     fn bad_values_are_named() {
         for (name, value) in [
             ("APP_ENV", "staging"),
-            ("ALLOWED_ORIGINS", "https://ok.example, https://bad.example/path"),
+            (
+                "ALLOWED_ORIGINS",
+                "https://ok.example, https://bad.example/path",
+            ),
             ("FRAME_ANCESTORS", "https://a; script-src *"),
             ("INSTANCE_MAX_AGE_SECS", "-1"),
             ("DATABASE_URL", "postgres://x"),
@@ -222,7 +267,14 @@ mod tests {
 
     #[test]
     fn origins_are_normalised() {
-        let c = load(&[("ALLOWED_ORIGINS", "https://Shop.Example.com, http://localhost:8080")]).unwrap();
-        assert_eq!(c.allowed_origins, ["https://shop.example.com", "http://localhost:8080"]);
+        let c = load(&[(
+            "ALLOWED_ORIGINS",
+            "https://Shop.Example.com, http://localhost:8080",
+        )])
+        .unwrap();
+        assert_eq!(
+            c.allowed_origins,
+            ["https://shop.example.com", "http://localhost:8080"]
+        );
     }
 }

@@ -25,7 +25,8 @@ struct Frame {
 pub async fn page(State(app): State<AppState>) -> Html<String> {
     let config = &app.config;
     let sign = |site: &str, role: Role, subject: &str| {
-        InstanceClaims::for_role(site, &config.app_id, role, subject, Utc::now()).sign(config.app_secret.expose())
+        InstanceClaims::for_role(site, &config.app_id, role, subject, Utc::now())
+            .sign(config.app_secret.expose())
     };
     let visitor_id = uuid::Uuid::new_v4().to_string();
     let owner_a = sign(DEMO_SITE_A, Role::Owner, "owner-a");
@@ -36,19 +37,64 @@ pub async fn page(State(app): State<AppState>) -> Html<String> {
         chars.into_iter().collect::<String>()
     };
     let frames = [
-        Frame { id: "site-a-widget-visitor", title: "Site A · widget · anonymous visitor", path: "/widget", instance: sign(DEMO_SITE_A, Role::Visitor, &visitor_id), height: 420 },
-        Frame { id: "site-a-widget-member", title: "Site A · widget · site member", path: "/widget", instance: sign(DEMO_SITE_A, Role::Member, "member-a"), height: 420 },
-        Frame { id: "site-a-dashboard-owner", title: "Site A · dashboard · owner", path: "/dashboard", instance: owner_a, height: 560 },
-        Frame { id: "site-b-widget-visitor", title: "Site B · widget · anonymous visitor", path: "/widget", instance: sign(DEMO_SITE_B, Role::Visitor, &visitor_id), height: 420 },
-        Frame { id: "site-b-dashboard-owner", title: "Site B · dashboard · owner", path: "/dashboard", instance: sign(DEMO_SITE_B, Role::Owner, "owner-b"), height: 560 },
-        Frame { id: "site-a-dashboard-visitor", title: "Site A · dashboard opened by a visitor (must show no data)", path: "/dashboard", instance: sign(DEMO_SITE_A, Role::Visitor, &visitor_id), height: 200 },
-        Frame { id: "site-a-dashboard-tampered", title: "Site A · dashboard with a tampered instance", path: "/dashboard", instance: tampered, height: 200 },
+        Frame {
+            id: "site-a-widget-visitor",
+            title: "Site A · widget · anonymous visitor",
+            path: "/widget",
+            instance: sign(DEMO_SITE_A, Role::Visitor, &visitor_id),
+            height: 420,
+        },
+        Frame {
+            id: "site-a-widget-member",
+            title: "Site A · widget · site member",
+            path: "/widget",
+            instance: sign(DEMO_SITE_A, Role::Member, "member-a"),
+            height: 420,
+        },
+        Frame {
+            id: "site-a-dashboard-owner",
+            title: "Site A · dashboard · owner",
+            path: "/dashboard",
+            instance: owner_a,
+            height: 560,
+        },
+        Frame {
+            id: "site-b-widget-visitor",
+            title: "Site B · widget · anonymous visitor",
+            path: "/widget",
+            instance: sign(DEMO_SITE_B, Role::Visitor, &visitor_id),
+            height: 420,
+        },
+        Frame {
+            id: "site-b-dashboard-owner",
+            title: "Site B · dashboard · owner",
+            path: "/dashboard",
+            instance: sign(DEMO_SITE_B, Role::Owner, "owner-b"),
+            height: 560,
+        },
+        Frame {
+            id: "site-a-dashboard-visitor",
+            title: "Site A · dashboard opened by a visitor (must show no data)",
+            path: "/dashboard",
+            instance: sign(DEMO_SITE_A, Role::Visitor, &visitor_id),
+            height: 200,
+        },
+        Frame {
+            id: "site-a-dashboard-tampered",
+            title: "Site A · dashboard with a tampered instance",
+            path: "/dashboard",
+            instance: tampered,
+            height: 200,
+        },
     ];
 
     let mut body = String::new();
     for frame in &frames {
         // Instances are base64url plus '.', safe inside an attribute; ids and titles are ours.
-        let src = format!("{}?instance={}&locale=en&viewMode=site", frame.path, frame.instance);
+        let src = format!(
+            "{}?instance={}&locale=en&viewMode=site",
+            frame.path, frame.instance
+        );
         body.push_str(&format!(
             r#"<section class="dev-frame"><h2>{title}</h2><p><a href="{src}" target="_blank" rel="noopener">open alone</a></p><iframe id="{id}" title="{title}" src="{src}" height="{height}"></iframe></section>"#,
             title = frame.title,

@@ -27,12 +27,16 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Wraps the router in the edge layers. The last layer added is the outermost, so CORS sees
 /// (and answers preflights for) every request first, including 404s and errors.
 pub fn edges(router: Router, config: &Config) -> Router {
-    let frame_ancestors = HeaderValue::from_str(&format!("frame-ancestors {}", config.frame_ancestors))
-        .unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'none'"));
+    let frame_ancestors =
+        HeaderValue::from_str(&format!("frame-ancestors {}", config.frame_ancestors))
+            .unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'none'"));
     router
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn(api_json_edges))
-        .layer(SetResponseHeaderLayer::overriding(CONTENT_SECURITY_POLICY, frame_ancestors))
+        .layer(SetResponseHeaderLayer::overriding(
+            CONTENT_SECURITY_POLICY,
+            frame_ancestors,
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -72,9 +76,9 @@ fn is_loopback_origin(origin: &str) -> bool {
         .find_map(|host| rest.strip_prefix(host));
     match port {
         Some("") => true,
-        Some(p) => p
-            .strip_prefix(':')
-            .is_some_and(|digits| !digits.is_empty() && digits.len() <= 5 && digits.bytes().all(|b| b.is_ascii_digit())),
+        Some(p) => p.strip_prefix(':').is_some_and(|digits| {
+            !digits.is_empty() && digits.len() <= 5 && digits.bytes().all(|b| b.is_ascii_digit())
+        }),
         None => false,
     }
 }
@@ -111,20 +115,30 @@ async fn api_json_edges(req: Request, next: Next) -> Response {
     let error = match status {
         StatusCode::NOT_FOUND => ApiError::new(ErrorCode::NotFound, "No such API endpoint."),
         StatusCode::METHOD_NOT_ALLOWED => {
-            let allowed = parts.headers.get(ALLOW).and_then(|v| v.to_str().ok()).unwrap_or("POST");
-            ApiError::new(ErrorCode::MethodNotAllowed, format!("Use {allowed} for this endpoint."))
+            let allowed = parts
+                .headers
+                .get(ALLOW)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("POST");
+            ApiError::new(
+                ErrorCode::MethodNotAllowed,
+                format!("Use {allowed} for this endpoint."),
+            )
         }
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
             ErrorCode::PayloadTooLarge,
             format!("The request body is larger than {MAX_BODY_BYTES} bytes."),
         ),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            ApiError::new(ErrorCode::UnsupportedMediaType, "Send the request body as JSON.")
-        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "Send the request body as JSON.",
+        ),
         s if s.is_client_error() => ApiError::invalid_input("The request could not be processed."),
         _ => ApiError::internal(),
     };
-    parts.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     parts.headers.remove(CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(error.to_json()))
 }
@@ -138,7 +152,12 @@ fn is_json(content_type: &HeaderValue) -> bool {
 
 fn error_response(error: ApiError) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, [(CONTENT_TYPE, "application/json")], error.to_json()).into_response()
+    (
+        status,
+        [(CONTENT_TYPE, "application/json")],
+        error.to_json(),
+    )
+        .into_response()
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.
@@ -164,7 +183,12 @@ mod tests {
 
     #[test]
     fn loopback_origins_are_matched_exactly() {
-        for ok in ["http://localhost", "http://localhost:5173", "http://127.0.0.1:3000", "http://[::1]:8080"] {
+        for ok in [
+            "http://localhost",
+            "http://localhost:5173",
+            "http://127.0.0.1:3000",
+            "http://[::1]:8080",
+        ] {
             assert!(is_loopback_origin(ok), "{ok}");
         }
         for bad in [

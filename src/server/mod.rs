@@ -29,7 +29,8 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: Config, store: Store) -> Self {
-        let verifier = InstanceVerifier::new(config.app_secret.expose(), config.instance_max_age_secs);
+        let verifier =
+            InstanceVerifier::new(config.app_secret.expose(), config.instance_max_age_secs);
         Self {
             config: Arc::new(config),
             store,
@@ -79,9 +80,10 @@ pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<RouterState, _>(
-            context, shell,
-        ))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            RouterState,
+            _,
+        >(context, shell))
         .with_state(state);
     http::edges(router, &app.config)
 }
@@ -90,12 +92,16 @@ pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
 pub fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Opens the store, builds the router and serves until Ctrl-C / SIGTERM.
 pub async fn serve(config: Config) -> Result<(), String> {
-    let leptos_conf = leptos::config::get_configuration(None).map_err(|e| format!("leptos configuration: {e}"))?;
+    let leptos_conf = leptos::config::get_configuration(None)
+        .map_err(|e| format!("leptos configuration: {e}"))?;
     let options = leptos_conf.leptos_options;
     let addr = options.site_addr;
 
@@ -113,7 +119,9 @@ pub async fn serve(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     match env {
-        AppEnv::Dev => tracing::info!("listening on http://{addr} — open http://{addr}/dev to play the Wix host"),
+        AppEnv::Dev => tracing::info!(
+            "listening on http://{addr} — open http://{addr}/dev to play the Wix host"
+        ),
         AppEnv::Prod => tracing::info!("listening on http://{addr}"),
     }
     axum::serve(listener, router)

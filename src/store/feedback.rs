@@ -148,7 +148,8 @@ impl<'a> FeedbackRepo<'a> {
                 rating: row
                     .try_get::<Option<i64>, _>("rating")?
                     .and_then(|r| u8::try_from(r).ok()),
-                status: FeedbackStatus::parse(row.try_get("status")?).unwrap_or(FeedbackStatus::Open),
+                status: FeedbackStatus::parse(row.try_get("status")?)
+                    .unwrap_or(FeedbackStatus::Open),
                 created_at: rfc3339(created_at_us),
                 author_kind: Role::parse(row.try_get("author_kind")?).unwrap_or(Role::Visitor),
             };
@@ -232,7 +233,14 @@ mod tests {
             id: "0190-abc".into(),
         };
         assert_eq!(PageCursor::decode(&c.encode()), Some(c));
-        for bad in ["", "!!", "bm9jb2xvbg", "OmFiYw", "eHg6YWJj", &"A".repeat(300)] {
+        for bad in [
+            "",
+            "!!",
+            "bm9jb2xvbg",
+            "OmFiYw",
+            "eHg6YWJj",
+            &"A".repeat(300),
+        ] {
             assert_eq!(PageCursor::decode(bad), None, "{bad}");
         }
     }

@@ -11,7 +11,9 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
-pub use feedback::{FeedbackCounts, FeedbackRepo, ListQuery, NewFeedback, Page, PageCursor, StoredFeedback};
+pub use feedback::{
+    FeedbackCounts, FeedbackRepo, ListQuery, NewFeedback, Page, PageCursor, StoredFeedback,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -53,7 +55,9 @@ impl Store {
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
         if let Some(dir) = options.get_filename().parent() {
-            if !dir.as_os_str().is_empty() && options.get_filename() != std::path::Path::new(":memory:") {
+            if !dir.as_os_str().is_empty()
+                && options.get_filename() != std::path::Path::new(":memory:")
+            {
                 std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
                     path: dir.display().to_string(),
                     source,

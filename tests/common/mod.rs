@@ -41,12 +41,17 @@ pub async fn spawn_with(vars: &[(&str, &str)]) -> TestApp {
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    env.insert("DATABASE_URL".into(), format!("sqlite://{}", db_path.display()));
+    env.insert(
+        "DATABASE_URL".into(),
+        format!("sqlite://{}", db_path.display()),
+    );
     for (k, v) in vars {
         env.insert(k.to_string(), v.to_string());
     }
     let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
-    let store = Store::open(&config.database_url).await.expect("store opens");
+    let store = Store::open(&config.database_url)
+        .await
+        .expect("store opens");
     let options = LeptosOptions::builder()
         .output_name("wix-app")
         .site_root("target/site")
@@ -102,7 +107,11 @@ impl Reply {
             "message missing: {}",
             self.body
         );
-        let ct = self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let ct = self
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         assert!(ct.starts_with("application/json"), "content-type {ct}");
     }
 }
@@ -114,10 +123,17 @@ impl TestApp {
 
     /// `POST path` with a JSON body and an optional `Authorization`.
     pub async fn call(&self, path: &str, auth: Option<&str>, body: Value) -> Reply {
-        self.call_raw(path, auth, "application/json", body.to_string()).await
+        self.call_raw(path, auth, "application/json", body.to_string())
+            .await
     }
 
-    pub async fn call_raw(&self, path: &str, auth: Option<&str>, content_type: &str, body: String) -> Reply {
+    pub async fn call_raw(
+        &self,
+        path: &str,
+        auth: Option<&str>,
+        content_type: &str,
+        body: String,
+    ) -> Reply {
         let mut req = self
             .client
             .post(self.url(path))
@@ -135,18 +151,31 @@ impl TestApp {
         let headers = res.headers().clone();
         let text = res.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn submit(&self, site: &str, role: Role, message: &str) -> String {
         let r = self
-            .call("/api/feedback/submit", Some(&instance(site, role)), serde_json::json!({ "message": message }))
+            .call(
+                "/api/feedback/submit",
+                Some(&instance(site, role)),
+                serde_json::json!({ "message": message }),
+            )
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
         r.body["id"].as_str().unwrap().to_owned()
     }
 
     pub async fn list(&self, site: &str, body: Value) -> Reply {
-        self.call("/api/feedback/list", Some(&instance(site, Role::Owner)), body).await
+        self.call(
+            "/api/feedback/list",
+            Some(&instance(site, Role::Owner)),
+            body,
+        )
+        .await
     }
 }

@@ -1,0 +1,36 @@
+# The two commands: `make dev` runs the app, `make test` checks everything.
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
+
+.PHONY: dev test setup build release lint unit e2e
+
+## Install what is missing, then run the app with live reload on http://127.0.0.1:3000 (open /dev).
+dev:
+	scripts/setup.sh
+	cargo leptos watch
+
+## Install what is missing, then formatting, lints, Rust tests, interop and browser tests.
+test:
+	scripts/setup.sh --test
+	$(MAKE) lint unit e2e
+
+setup:
+	scripts/setup.sh
+
+build:
+	cargo leptos build
+
+release:
+	cargo leptos build --release
+
+lint:
+	cargo fmt --check
+	cargo clippy --features ssr --all-targets -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
+
+unit:
+	cargo test --features ssr
+
+e2e: build
+	cd end2end && node --test interop/
+	cd end2end && npx playwright test

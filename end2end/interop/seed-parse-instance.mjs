@@ -1,0 +1,41 @@
+// Wix's `parseInstance` from the seed document "Integrate Your Own Backend", with the TypeScript
+// types removed and nothing else changed. Used to check that instances signed by the Rust server
+// are accepted by Wix's own reference code.
+import { createHmac } from 'crypto';
+
+export function parseInstance(instance, appSecret) {
+  var parts = instance.split('.'),
+    hash = parts[0],
+    payload = parts[1];
+
+  if (!payload) {
+    return null;
+  }
+
+  if (!validateInstance(hash, payload, appSecret)) {
+    return null;
+  }
+
+  return JSON.parse(base64Decode(payload, 'utf8'));
+}
+
+function validateInstance(hash, payload, secret) {
+  if (!hash) {
+    return false;
+  }
+
+  hash = base64Decode(hash);
+
+  var signedHash = createHmac('sha256', secret)
+    .update(payload)
+    .digest('base64');
+
+  return hash === signedHash;
+}
+
+function base64Decode(input, encoding = 'base64') {
+  return Buffer.from(
+    input.replace(/-/g, '+').replace(/_/g, '/'),
+    'base64'
+  ).toString(encoding);
+}

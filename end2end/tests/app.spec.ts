@@ -1,0 +1,121 @@
+import { test, expect, type Page, type FrameLocator } from '@playwright/test';
+
+// Every test goes through /dev, the page that plays the Wix host: it frames /widget and
+// /dashboard with freshly signed instances for two demo sites (A and B).
+
+async function openHost(page: Page) {
+  await page.goto('/dev');
+  await expect(page.locator('#site-a-dashboard-owner')).toBeVisible();
+}
+
+function frame(page: Page, id: string): FrameLocator {
+  return page.frameLocator(`#${id}`);
+}
+
+async function submitFeedback(widget: FrameLocator, message: string, opts: { email?: string; rating?: string } = {}) {
+  await widget.locator('#fb-message').fill(message);
+  if (opts.email) await widget.locator('#fb-email').fill(opts.email);
+  if (opts.rating) await widget.locator('#fb-rating').selectOption(opts.rating);
+  const send = widget.getByTestId('send');
+  await expect(send).toBeEnabled();
+  await send.click();
+  await expect(widget.getByTestId('confirmation')).toContainText('Thank you');
+}
+
+function item(dashboard: FrameLocator, message: string) {
+  return dashboard.getByTestId('feedback-item').filter({ hasText: message });
+}
+
+test('a visitor leaves feedback; the owner sees, resolves and deletes it', async ({ page }) => {
+  const message = `Lovely shop, slow checkout ${Date.now()}`;
+  await openHost(page);
+  await submitFeedback(frame(page, 'site-a-widget-visitor'), message, { email: 'visitor@example.com', rating: '4' });
+
+  // A fresh host page gives the dashboard a fresh load.
+  await openHost(page);
+  const dashboard = frame(page, 'site-a-dashboard-owner');
+  const row = item(dashboard, message);
+  await expect(row).toBeVisible();
+  await expect(row).toContainText('visitor');
+  await expect(row).toContainText('visitor@example.com');
+  await expect(row).toHaveAttribute('data-status', 'open');
+  const openBefore = Number(await dashboard.getByTestId('count-open').textContent());
+  expect(openBefore).toBeGreaterThanOrEqual(1);
+
+  await row.getByTestId('resolve').click();
+  // The open list no longer shows it; the resolved list does.
+  await expect(item(dashboard, message)).toHaveCount(0);
+  await expect(dashboard.getByTestId('count-open')).toHaveText(String(openBefore - 1));
+  await dashboard.getByTestId('filter-resolved').click();
+  const resolved = item(dashboard, message);
+  await expect(resolved).toHaveAttribute('data-status', 'resolved');
+
+  await resolved.getByTestId('delete').click();
+  await expect(item(dashboard, message)).toHaveCount(0);
+  await dashboard.getByTestId('filter-all').click();
+  await expect(dashboard.getByTestId('feedback-list')).toBeVisible();
+  await expect(dashboard.getByTestId('loading')).toHaveCount(0);
+  await expect(item(dashboard, message)).toHaveCount(0);
+});
+
+test('a member can leave feedback and the owner sees who wrote it', async ({ page }) => {
+  const message = `Member note ${Date.now()}`;
+  await openHost(page);
+  await submitFeedback(frame(page, 'site-a-widget-member'), message);
+  await openHost(page);
+  await expect(item(frame(page, 'site-a-dashboard-owner'), message)).toContainText('member');
+});
+
+test("site B's dashboard never shows site A's feedback", async ({ page }) => {
+  const forA = `Only for site A ${Date.now()}`;
+  const forB = `Only for site B ${Date.now()}`;
+  await openHost(page);
+  await submitFeedback(frame(page, 'site-a-widget-visitor'), forA);
+  await submitFeedback(frame(page, 'site-b-widget-visitor'), forB);
+
+  await openHost(page);
+  const a = frame(page, 'site-a-dashboard-owner');
+  const b = frame(page, 'site-b-dashboard-owner');
+  await b.getByTestId('filter-all').click();
+  await expect(item(b, forB)).toBeVisible();
+  await expect(item(a, forA)).toBeVisible();
+  await expect(b.getByTestId('loading')).toHaveCount(0);
+  await expect(item(b, forA)).toHaveCount(0);
+  await expect(item(a, forB)).toHaveCount(0);
+});
+
+test('a tampered instance gets the human message, not a broken page', async ({ page }) => {
+  await openHost(page);
+  const tampered = frame(page, 'site-a-dashboard-tampered');
+  await expect(tampered.getByTestId('notice')).toContainText('Open this app from your Wix dashboard');
+  await expect(tampered.getByTestId('feedback-item')).toHaveCount(0);
+  await expect(tampered.getByTestId('counts')).toHaveCount(0);
+});
+
+test('a visitor instance opening the dashboard gets no data', async ({ page }) => {
+  const message = `Not for visitors ${Date.now()}`;
+  await openHost(page);
+  await submitFeedback(frame(page, 'site-a-widget-visitor'), message);
+  await openHost(page);
+  const visitorDashboard = frame(page, 'site-a-dashboard-visitor');
+  await expect(visitorDashboard.getByTestId('notice')).toContainText('Only the site owner');
+  await expect(visitorDashboard.getByTestId('feedback-item')).toHaveCount(0);
+  await expect(visitorDashboard.locator('body')).not.toContainText(message);
+});
+
+test('pages opened without an instance explain what to do', async ({ page }) => {
+  for (const path of ['/dashboard', '/widget']) {
+    await page.goto(path);
+    await expect(page.getByTestId('notice')).toContainText('Open this app from your Wix dashboard');
+  }
+});
+
+test('the widget validates before sending and reports server-side rejections', async ({ page }) => {
+  await openHost(page);
+  const widget = frame(page, 'site-a-widget-visitor');
+  await expect(widget.getByTestId('send')).toBeDisabled();
+  await widget.locator('#fb-message').fill('hello');
+  await widget.locator('#fb-email').fill('not-an-email');
+  await widget.getByTestId('send').click();
+  await expect(widget.getByTestId('form-error')).toContainText('email');
+});

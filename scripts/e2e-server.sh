@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs the server built by `cargo leptos build` for the browser tests: dev mode, fresh database.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+port="${E2E_PORT:-3100}"
+dir="target/e2e"
+rm -rf "$dir" && mkdir -p "$dir"
+export APP_ENV=dev
+export DATABASE_URL="sqlite://$dir/app.db"
+export LEPTOS_SITE_ADDR="127.0.0.1:$port"
+export LEPTOS_SITE_ROOT="target/site"
+export LEPTOS_OUTPUT_NAME="wix-app"
+export LEPTOS_RELOAD_PORT="$((port + 1))"
+unset WIX_APP_ID WIX_APP_SECRET
+exec target/debug/wix-app
