@@ -90,6 +90,44 @@ pub struct FeedbackItem {
     /// RFC 3339, UTC.
     pub created_at: String,
     pub author_kind: Role,
+    /// The Wix contact made from `email`; `None` when there is no email.
+    pub contact: Option<ContactSync>,
+}
+
+/// Where the feedback's email is on its way to becoming a Wix contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactSync {
+    pub state: ContactSyncState,
+    pub contact_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactSyncState {
+    /// Waiting for the worker (also while Wix is unreachable).
+    Pending,
+    Synced,
+    /// Wix refused it for good (e.g. the app lacks the permission).
+    Failed,
+}
+
+impl ContactSyncState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactSyncState::Pending => "pending",
+            ContactSyncState::Synced => "synced",
+            ContactSyncState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "pending" => Some(ContactSyncState::Pending),
+            "synced" => Some(ContactSyncState::Synced),
+            "failed" => Some(ContactSyncState::Failed),
+            _ => None,
+        }
+    }
 }
 
 /// Limits of a feedback submission, checked on both sides (the server's check is the one that counts).

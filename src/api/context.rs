@@ -2,8 +2,11 @@
 //!
 //! Server functions run inside leptos_axum's reactive owner, which carries the request `Parts`
 //! and the [`AppState`] provided at router construction. Reading them here, once, keeps every
-//! function's first line the same: `Caller::authenticate()?`.
+//! function's first line the same: `Caller::authenticate().await?`.
 
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use leptos::prelude::use_context;
@@ -12,6 +15,7 @@ use crate::api::ApiError;
 use crate::auth::VerifiedIdentity;
 use crate::server::AppState;
 use crate::store::Store;
+use crate::wix::WixClient;
 
 /// A request whose `Authorization` header has been verified.
 pub struct Caller {
@@ -20,8 +24,8 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// Verifies the current request's `Authorization` header; fails with the 401 code that says why.
-    pub fn authenticate() -> Result<Self, ApiError> {
+    /// Verifies the current request's `Authorization` header; fails with the code that says why.
+    pub async fn authenticate() -> Result<Self, ApiError> {
         let state = use_context::<AppState>().ok_or_else(|| {
             tracing::error!("AppState missing from the server-function context");
             ApiError::internal()
@@ -31,7 +35,11 @@ impl Caller {
             ApiError::internal()
         })?;
         let header = parts.headers.get(AUTHORIZATION).map(|v| v.as_bytes());
-        let identity = state.verifier.verify_header(header).inspect_err(|err| {
+        let client = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        let identity = state.auth.authenticate(header, client).await.inspect_err(|err| {
             // The code only: the header itself is a credential and never reaches a log.
             tracing::info!(code = err.code().as_str(), path = %parts.uri.path(), "rejected authorization");
         })?;
@@ -40,5 +48,14 @@ impl Caller {
 
     pub fn store(&self) -> &Store {
         &self.state.store
+    }
+
+    pub fn wix(&self) -> &WixClient {
+        &self.state.wix
+    }
+
+    /// Wakes the contact-sync worker after an outbox row was written.
+    pub fn wake_contact_sync(&self) {
+        self.state.contact_sync.wake();
     }
 }

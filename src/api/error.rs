@@ -24,6 +24,7 @@ pub enum ErrorCode {
     MissingInstanceId,
     InstanceExpired,
     InstanceNotYetValid,
+    InvalidAccessToken,
     // 403
     Forbidden,
     // 404
@@ -32,9 +33,12 @@ pub enum ErrorCode {
     MethodNotAllowed,
     PayloadTooLarge,
     UnsupportedMediaType,
+    // 429
+    TooManyRequests,
     // 500, 503
     Internal,
     Unavailable,
+    AuthUnavailable,
     /// Client side only: the request never got a JSON answer (network down, server gone).
     Network,
     /// A code this build does not know (a newer server); keeps old clients decoding.
@@ -52,13 +56,15 @@ impl ErrorCode {
             | ErrorCode::InvalidSignature
             | ErrorCode::MissingInstanceId
             | ErrorCode::InstanceExpired
-            | ErrorCode::InstanceNotYetValid => 401,
+            | ErrorCode::InstanceNotYetValid
+            | ErrorCode::InvalidAccessToken => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
-            ErrorCode::Unavailable => 503,
+            ErrorCode::TooManyRequests => 429,
+            ErrorCode::Unavailable | ErrorCode::AuthUnavailable => 503,
             ErrorCode::Internal | ErrorCode::Network | ErrorCode::Unknown => 500,
         }
     }
@@ -73,6 +79,9 @@ impl ErrorCode {
             ErrorCode::MissingInstanceId => "missing_instance_id",
             ErrorCode::InstanceExpired => "instance_expired",
             ErrorCode::InstanceNotYetValid => "instance_not_yet_valid",
+            ErrorCode::InvalidAccessToken => "invalid_access_token",
+            ErrorCode::TooManyRequests => "too_many_requests",
+            ErrorCode::AuthUnavailable => "auth_unavailable",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
@@ -90,6 +99,9 @@ impl ErrorCode {
         self.status() == 401
     }
 }
+
+/// What a 429/503 answer tells the client to wait, in seconds.
+pub const RETRY_AFTER_SECS: &str = "60";
 
 /// `{"error": code, "message": text}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -168,6 +180,12 @@ impl FromServerFnError for ApiError {
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             if let Ok(status) = axum::http::StatusCode::from_u16(self.status()) {
                 response.set_status(status);
+            }
+            if matches!(self.error, ErrorCode::TooManyRequests | ErrorCode::AuthUnavailable) {
+                response.insert_header(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from_static(RETRY_AFTER_SECS),
+                );
             }
         }
         <JsonEncoding as Encodes<Self>>::encode(self)

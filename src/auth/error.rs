@@ -18,6 +18,12 @@ pub enum AuthError {
     Expired,
     #[error("The app instance is signed in the future. Check the server clock.")]
     NotYetValid,
+    #[error("The access token was refused: {0}.")]
+    InvalidAccessToken(&'static str),
+    #[error("Too many failed sign-in attempts from this address. Try again in a minute.")]
+    TooManyAttempts,
+    #[error("Wix could not be asked about this access token right now. Try again shortly.")]
+    VerifierUnavailable,
 }
 
 impl AuthError {
@@ -30,6 +36,9 @@ impl AuthError {
             AuthError::NoInstanceId => ErrorCode::MissingInstanceId,
             AuthError::Expired => ErrorCode::InstanceExpired,
             AuthError::NotYetValid => ErrorCode::InstanceNotYetValid,
+            AuthError::InvalidAccessToken(_) => ErrorCode::InvalidAccessToken,
+            AuthError::TooManyAttempts => ErrorCode::TooManyRequests,
+            AuthError::VerifierUnavailable => ErrorCode::AuthUnavailable,
         }
     }
 }

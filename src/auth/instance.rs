@@ -83,18 +83,7 @@ impl InstanceVerifier {
         header: Option<&[u8]>,
         now: DateTime<Utc>,
     ) -> Result<VerifiedIdentity, AuthError> {
-        let raw = header.ok_or(AuthError::Missing)?;
-        if raw.len() > MAX_AUTHORIZATION_LEN {
-            return Err(AuthError::TooLong);
-        }
-        let raw = std::str::from_utf8(raw)
-            .map_err(|_| AuthError::Malformed("the header is not text"))?
-            .trim();
-        let raw = strip_bearer(raw);
-        if raw.is_empty() {
-            return Err(AuthError::Missing);
-        }
-        self.verify_at(raw, now)
+        self.verify_at(super::credential_from_header(header)?, now)
     }
 
     /// Verifies a signed instance string as of `now`.
@@ -197,13 +186,6 @@ fn parse_payload(json: &[u8]) -> Result<Payload, AuthError> {
     }
     serde_json::from_slice(json)
         .map_err(|_| AuthError::Malformed("the data is not a JSON object of the expected shape"))
-}
-
-fn strip_bearer(raw: &str) -> &str {
-    match raw.get(..7) {
-        Some(prefix) if prefix.eq_ignore_ascii_case("bearer ") => raw[7..].trim_start(),
-        _ => raw,
-    }
 }
 
 fn decode_base64(input: &str) -> Option<Vec<u8>> {

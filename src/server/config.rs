@@ -12,6 +12,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/app.db";
 pub const DEFAULT_FRAME_ANCESTORS: &str =
     "https://manage.wix.com https://*.wix.com https://*.wixsite.com";
 pub const DEFAULT_INSTANCE_MAX_AGE_SECS: u64 = 86_400;
+pub const DEFAULT_TOKEN_INFO_CACHE_SECS: u64 = 300;
+pub const DEFAULT_OUTBOX_MAX_BACKOFF_SECS: u64 = 60;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {
@@ -53,6 +55,12 @@ pub struct Config {
     pub frame_ancestors: String,
     /// 0 disables the age check.
     pub instance_max_age_secs: u64,
+    /// `WIX_API_BASE`; `None` means the default: the in-process fake in dev, Wix in prod.
+    pub wix_api_base: Option<String>,
+    /// Longest a positive Token Info answer is cached.
+    pub token_info_cache_secs: u64,
+    /// Cap of the contact-sync retry backoff.
+    pub outbox_max_backoff_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -162,6 +170,19 @@ impl Config {
             })?,
         };
 
+        let wix_api_base = var("WIX_API_BASE")
+            .map(|base| {
+                let base = base.trim_end_matches('/').to_owned();
+                if base.starts_with("https://") || base.starts_with("http://") {
+                    Ok(base)
+                } else {
+                    Err(invalid("WIX_API_BASE", "expected an http(s) URL, e.g. https://www.wixapis.com"))
+                }
+            })
+            .transpose()?;
+        let token_info_cache_secs = seconds(&var, "TOKEN_INFO_CACHE_SECS", DEFAULT_TOKEN_INFO_CACHE_SECS)?;
+        let outbox_max_backoff_secs = seconds(&var, "OUTBOX_MAX_BACKOFF_SECS", DEFAULT_OUTBOX_MAX_BACKOFF_SECS)?.max(1);
+
         Ok(Self {
             env,
             app_id,
@@ -171,6 +192,9 @@ impl Config {
             allowed_origins,
             frame_ancestors,
             instance_max_age_secs,
+            wix_api_base,
+            token_info_cache_secs,
+            outbox_max_backoff_secs,
         })
     }
 
@@ -181,6 +205,16 @@ impl Config {
     /// The app's own Wix-hosted frontend origin.
     pub fn wix_run_origin(&self) -> String {
         format!("https://{}.wix.run", self.app_id.to_ascii_lowercase())
+    }
+}
+
+/// A whole number of seconds from `name`, or `default` when unset.
+fn seconds(var: &impl Fn(&str) -> Option<String>, name: &'static str, default: u64) -> Result<u64, ConfigError> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|_| invalid(name, format!("expected whole seconds, got {v:?}"))),
     }
 }
 
@@ -257,6 +291,9 @@ mod tests {
             ("FRAME_ANCESTORS", "https://a; script-src *"),
             ("INSTANCE_MAX_AGE_SECS", "-1"),
             ("DATABASE_URL", "postgres://x"),
+            ("WIX_API_BASE", "www.wixapis.com"),
+            ("OUTBOX_MAX_BACKOFF_SECS", "soon"),
+            ("TOKEN_INFO_CACHE_SECS", "1.5"),
         ] {
             match load(&[(name, value)]) {
                 Err(ConfigError::Invalid { name: n, .. }) => assert_eq!(n, name),

@@ -5,7 +5,9 @@ pub mod config;
 mod dev_host;
 mod http;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::FromRef;
 use axum::routing::get;
@@ -15,8 +17,11 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
 use crate::app::{shell, App};
-use crate::auth::InstanceVerifier;
+use crate::auth::{AccessTokenOptions, AccessTokenVerifier, Authenticator, InstanceVerifier};
+use crate::jobs::contact_sync::ContactSyncWorker;
 use crate::store::Store;
+use crate::wix::fake::FakeWix;
+use crate::wix::{WixClient, WixClientOptions, DEFAULT_API_BASE};
 pub use config::{AppEnv, Config, ConfigError};
 
 /// What every request handler and server function can reach.
@@ -75,6 +80,9 @@ pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
     if app.config.is_dev() {
         router = router.route("/dev", get(dev_host::page));
     }
+    if let Some(fake) = &app.fake_wix {
+        router = router.nest_service(FAKE_WIX_PATH, fake.router());
+    }
     let router = router
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
@@ -112,22 +120,30 @@ pub async fn serve(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("database {}: {e}", config.database_url))?;
     let env = config.env;
-    let app = AppState::new(config, store.clone());
-    let router = router(app, options);
-
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let app = AppState::new(config, store.clone(), addr);
+    if app.fake_wix.is_some() {
+        tracing::info!(base = %app.wix.base_url(), "APP_ENV=dev: Wix API calls go to the in-process fake Wix; set WIX_API_BASE to change");
+    }
+    let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(app.contact_sync.clone().run(async {
+        let _ = worker_stopped.await;
+    }));
+    let router = router(app, options);
     match env {
         AppEnv::Dev => tracing::info!(
             "listening on http://{addr} — open http://{addr}/dev to play the Wix host"
         ),
         AppEnv::Prod => tracing::info!("listening on http://{addr}"),
     }
-    axum::serve(listener, router)
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))?;
+    let _ = stop_worker.send(());
+    let _ = worker.await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -7,7 +7,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::StoreError;
 use crate::auth::TenantId;
-use crate::model::{FeedbackItem, FeedbackStatus, Role, StatusFilter};
+use crate::model::{ContactSync, ContactSyncState, FeedbackItem, FeedbackStatus, Role, StatusFilter};
 
 /// A submission that passed validation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +76,7 @@ pub struct FeedbackRepo<'a> {
     pool: &'a SqlitePool,
 }
 
-const COLUMNS: &str = "id, message, email, rating, status, author_kind, created_at";
+const COLUMNS: &str = "f.id, f.message, f.email, f.rating, f.status, f.author_kind, f.created_at, s.state AS sync_state, s.contact_id";
 
 impl<'a> FeedbackRepo<'a> {
     pub(super) fn new(pool: &'a SqlitePool) -> Self {
@@ -94,6 +94,8 @@ impl<'a> FeedbackRepo<'a> {
         let now_us = now.timestamp_micros();
         // v7 ids sort by creation time, so rows created in the same microsecond keep their order.
         let id = uuid::Uuid::now_v7().to_string();
+        // The feedback and its contact-sync outbox row commit together or not at all.
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO feedback (id, instance_id, message, email, rating, status, author_kind, author_id, created_at, updated_at)
              VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)",
@@ -107,8 +109,23 @@ impl<'a> FeedbackRepo<'a> {
         .bind(author_id)
         .bind(now_us)
         .bind(now_us)
-        .execute(self.pool)
+        .execute(&mut *tx)
         .await?;
+        if let Some(email) = &new.email {
+            let now_ms = now.timestamp_millis();
+            sqlx::query(
+                "INSERT INTO contact_sync (feedback_id, instance_id, email, state, attempts, next_attempt_at, updated_at)
+                 VALUES (?, ?, ?, 'pending', 0, ?, ?)",
+            )
+            .bind(&id)
+            .bind(tenant.as_str())
+            .bind(email)
+            .bind(now_ms)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(StoredFeedback {
             id,
             created_at: rfc3339(now_us),
@@ -118,22 +135,22 @@ impl<'a> FeedbackRepo<'a> {
     pub async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page, StoreError> {
         let mut sql: QueryBuilder<'_, Sqlite> = QueryBuilder::new("SELECT ");
         sql.push(COLUMNS)
-            .push(" FROM feedback WHERE instance_id = ")
+            .push(" FROM feedback f LEFT JOIN contact_sync s ON s.feedback_id = f.id WHERE f.instance_id = ")
             .push_bind(tenant.as_str());
         if let Some(status) = query.filter.status() {
-            sql.push(" AND status = ").push_bind(status.as_str());
+            sql.push(" AND f.status = ").push_bind(status.as_str());
         }
         if let Some(cursor) = &query.cursor {
-            sql.push(" AND (created_at < ")
+            sql.push(" AND (f.created_at < ")
                 .push_bind(cursor.created_at_us)
-                .push(" OR (created_at = ")
+                .push(" OR (f.created_at = ")
                 .push_bind(cursor.created_at_us)
-                .push(" AND id < ")
+                .push(" AND f.id < ")
                 .push_bind(cursor.id.as_str())
                 .push("))");
         }
         // One extra row tells whether another page exists.
-        sql.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+        sql.push(" ORDER BY f.created_at DESC, f.id DESC LIMIT ")
             .push_bind(i64::from(query.limit) + 1);
 
         let rows = sql.build().fetch_all(self.pool).await?;
@@ -152,6 +169,13 @@ impl<'a> FeedbackRepo<'a> {
                     .unwrap_or(FeedbackStatus::Open),
                 created_at: rfc3339(created_at_us),
                 author_kind: Role::parse(row.try_get("author_kind")?).unwrap_or(Role::Visitor),
+                contact: row
+                    .try_get::<Option<&str>, _>("sync_state")?
+                    .and_then(ContactSyncState::parse)
+                    .map(|state| ContactSync {
+                        state,
+                        contact_id: row.try_get("contact_id").ok().flatten(),
+                    }),
             };
             last_key = Some(PageCursor {
                 created_at_us,

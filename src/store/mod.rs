@@ -3,6 +3,8 @@
 //! Every query method takes a [`TenantId`](crate::auth::TenantId), which only the verifier can
 //! construct, so rows are always scoped to a verified Wix instance.
 
+mod app_tokens;
+mod contact_sync;
 mod feedback;
 
 use std::str::FromStr;
@@ -11,6 +13,8 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+pub use app_tokens::AppTokenRepo;
+pub use contact_sync::{ContactSyncRepo, PendingSync};
 pub use feedback::{
     FeedbackCounts, FeedbackRepo, ListQuery, NewFeedback, Page, PageCursor, StoredFeedback,
 };
@@ -83,6 +87,14 @@ impl Store {
 
     pub fn feedback(&self) -> FeedbackRepo<'_> {
         FeedbackRepo::new(&self.pool)
+    }
+
+    pub fn app_tokens(&self) -> AppTokenRepo<'_> {
+        AppTokenRepo::new(&self.pool)
+    }
+
+    pub fn contact_sync(&self) -> ContactSyncRepo<'_> {
+        ContactSyncRepo::new(&self.pool)
     }
 
     pub async fn close(&self) {

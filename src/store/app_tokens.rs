@@ -1,0 +1,49 @@
+//! The database copy of app access tokens, so a restart or another replica reuses a live token
+//! instead of asking Wix for a new one.
+
+use sqlx::{Row, SqlitePool};
+
+use super::StoreError;
+
+pub struct AppTokenRepo<'a> {
+    pool: &'a SqlitePool,
+}
+
+impl<'a> AppTokenRepo<'a> {
+    pub(super) fn new(pool: &'a SqlitePool) -> Self {
+        Self { pool }
+    }
+
+    /// `(token, expires_at unix seconds)`.
+    pub async fn get(&self, instance_id: &str) -> Result<Option<(String, i64)>, StoreError> {
+        let row = sqlx::query("SELECT access_token, expires_at FROM wix_app_tokens WHERE instance_id = ?")
+            .bind(instance_id)
+            .fetch_optional(self.pool)
+            .await?;
+        Ok(match row {
+            Some(row) => Some((row.try_get("access_token")?, row.try_get("expires_at")?)),
+            None => None,
+        })
+    }
+
+    pub async fn put(&self, instance_id: &str, token: &str, expires_at: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO wix_app_tokens (instance_id, access_token, expires_at) VALUES (?, ?, ?)
+             ON CONFLICT (instance_id) DO UPDATE SET access_token = excluded.access_token, expires_at = excluded.expires_at",
+        )
+        .bind(instance_id)
+        .bind(token)
+        .bind(expires_at)
+        .execute(self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete(&self, instance_id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM wix_app_tokens WHERE instance_id = ?")
+            .bind(instance_id)
+            .execute(self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,14 @@
+//! Talking to Wix: the app-identity client, the typed calls built on it, and a faithful fake of
+//! the Wix endpoints for tests and development (the network reaches no Wix host there).
+
+mod apps;
+mod client;
+mod error;
+pub mod fake;
+
+pub use apps::SiteInfo;
+pub use client::{WixClient, WixClientOptions};
+pub use error::WixError;
+
+/// Production base URL of the Wix REST APIs.
+pub const DEFAULT_API_BASE: &str = "https://www.wixapis.com";
