@@ -15,6 +15,8 @@ pub mod auth;
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod wix;
 
 /// Entry point of the wasm bundle: hydrates the server-rendered page.
 #[cfg(feature = "hydrate")]
