@@ -10,16 +10,15 @@ pub mod model;
 pub mod pages;
 
 #[cfg(feature = "ssr")]
-pub mod jobs;
-#[cfg(feature = "ssr")]
-pub mod wix;
-
-#[cfg(feature = "ssr")]
 pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod jobs;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod wix;
 
 /// Entry point of the wasm bundle: hydrates the server-rendered page.
 #[cfg(feature = "hydrate")]
