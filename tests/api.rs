@@ -191,7 +191,9 @@ async fn every_auth_rejection_has_its_own_code() {
         (None, "missing_authorization"),
         (Some(""), "missing_authorization"),
         (Some(too_long.as_str()), "authorization_too_long"),
-        (Some("no-dot"), "malformed_instance"),
+        // Without exactly one '.', a value is not a signed instance: it is asked about as an
+        // access token, and Wix (the fake) does not know it.
+        (Some("no-dot"), "invalid_access_token"),
         (Some(&format!(".{data}")), "malformed_instance"),
         (Some(&format!("{sig}.")), "malformed_instance"),
         (Some(&format!("!!!.{data}")), "malformed_instance"),

@@ -24,22 +24,63 @@ use crate::wix::fake::FakeWix;
 use crate::wix::{WixClient, WixClientOptions, DEFAULT_API_BASE};
 pub use config::{AppEnv, Config, ConfigError};
 
+/// Where the in-process fake Wix is mounted in dev when `WIX_API_BASE` is unset.
+pub const FAKE_WIX_PATH: &str = "/_wix";
+
 /// What every request handler and server function can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
-    pub verifier: Arc<InstanceVerifier>,
+    pub auth: Authenticator,
+    pub wix: WixClient,
+    pub contact_sync: ContactSyncWorker,
+    /// Dev only, when `WIX_API_BASE` is unset: the fake Wix this process serves and calls.
+    pub fake_wix: Option<FakeWix>,
 }
 
 impl AppState {
-    pub fn new(config: Config, store: Store) -> Self {
-        let verifier =
-            InstanceVerifier::new(config.app_secret.expose(), config.instance_max_age_secs);
+    /// `public_addr` is where this server listens; the in-process fake Wix is reached there.
+    pub fn new(config: Config, store: Store, public_addr: SocketAddr) -> Self {
+        let (api_base, fake_wix) = match (&config.wix_api_base, config.env) {
+            (Some(base), _) => (base.clone(), None),
+            (None, AppEnv::Prod) => (DEFAULT_API_BASE.to_owned(), None),
+            (None, AppEnv::Dev) => {
+                let secret = std::str::from_utf8(config.app_secret.expose()).unwrap_or_default();
+                (
+                    format!("http://{public_addr}{FAKE_WIX_PATH}"),
+                    Some(FakeWix::new(&config.app_id, secret)),
+                )
+            }
+        };
+        let instances = InstanceVerifier::new(config.app_secret.expose(), config.instance_max_age_secs);
+        let access_tokens = AccessTokenVerifier::new(
+            &api_base,
+            &config.app_id,
+            AccessTokenOptions {
+                max_ttl: Duration::from_secs(config.token_info_cache_secs),
+                ..Default::default()
+            },
+        );
+        let wix = WixClient::new(
+            &api_base,
+            &config.app_id,
+            config.app_secret.clone(),
+            store.clone(),
+            WixClientOptions::default(),
+        );
+        let contact_sync = ContactSyncWorker::new(
+            store.clone(),
+            wix.clone(),
+            Duration::from_secs(config.outbox_max_backoff_secs),
+        );
         Self {
             config: Arc::new(config),
             store,
-            verifier: Arc::new(verifier),
+            auth: Authenticator::new(instances, access_tokens),
+            wix,
+            contact_sync,
+            fake_wix,
         }
     }
 }

@@ -10,6 +10,7 @@ use wix_app::auth::{sign_instance, InstanceClaims};
 use wix_app::model::Role;
 use wix_app::server::{router, AppState, Config};
 use wix_app::store::Store;
+use wix_app::wix::fake::FakeWix;
 
 pub const SECRET: &str = "integration-test-secret";
 pub const APP_ID: &str = "4f6c2d1e-0000-4000-8000-0000000000aa";
@@ -20,53 +21,91 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub db_path: std::path::PathBuf,
-    _dir: tempfile::TempDir,
+    pub database_url: String,
+    /// The fake Wix this app talks to (`WIX_API_BASE` points at it).
+    pub fake: FakeWix,
+    pub app: AppState,
+    dir: Option<tempfile::TempDir>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
 }
 
 pub async fn spawn() -> TestApp {
     spawn_with(&[]).await
 }
 
-/// Starts the app with `vars` on top of a test configuration.
+/// Starts the app with `vars` on top of a test configuration, with its own fake Wix.
 pub async fn spawn_with(vars: &[(&str, &str)]) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     // A nested folder that does not exist yet: the store must create it.
     let db_path = dir.path().join("nested").join("app.db");
+    let fake = FakeWix::new(APP_ID, SECRET);
+    let fake_base = fake.spawn().await;
+    start(vars, dir, db_path, fake, &fake_base).await
+}
+
+/// Starts the app again on the same database and fake Wix (a restart).
+pub async fn restart(mut old: TestApp) -> TestApp {
+    old.shutdown().await;
+    let dir = old.dir.take().unwrap();
+    let fake_base = old.app.wix.base_url().to_owned();
+    start(&[], dir, old.db_path.clone(), old.fake.clone(), &fake_base).await
+}
+
+async fn start(
+    vars: &[(&str, &str)],
+    dir: tempfile::TempDir,
+    db_path: std::path::PathBuf,
+    fake: FakeWix,
+    fake_base: &str,
+) -> TestApp {
     let mut env: HashMap<String, String> = [
         ("APP_ENV", "dev"),
         ("WIX_APP_ID", APP_ID),
         ("WIX_APP_SECRET", SECRET),
         ("ALLOWED_ORIGINS", "https://shop.example.com"),
+        ("OUTBOX_MAX_BACKOFF_SECS", "1"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    env.insert(
-        "DATABASE_URL".into(),
-        format!("sqlite://{}", db_path.display()),
-    );
+    let database_url = format!("sqlite://{}", db_path.display());
+    env.insert("DATABASE_URL".into(), database_url.clone());
+    env.insert("WIX_API_BASE".into(), fake_base.to_owned());
     for (k, v) in vars {
         env.insert(k.to_string(), v.to_string());
     }
     let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
-    let store = Store::open(&config.database_url)
-        .await
-        .expect("store opens");
+    let store = Store::open(&config.database_url).await.expect("store opens");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = AppState::new(config, store, addr);
     let options = LeptosOptions::builder()
         .output_name("wix-app")
         .site_root("target/site")
         .build();
-    let app = router(AppState::new(config, store), options);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
+    let app = router(state.clone(), options);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = state.contact_sync.clone();
+    let server = tokio::spawn(async move {
+        let worker = tokio::spawn(worker.run(async {
+            let _ = stopped.await;
+        }));
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .await
+            .unwrap();
+        let _ = worker.await;
     });
     TestApp {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),
         db_path,
-        _dir: dir,
+        database_url,
+        fake,
+        app: state,
+        dir: Some(dir),
+        stop: Some(stop),
+        server: Some(server),
     }
 }
 
@@ -117,6 +156,18 @@ impl Reply {
 }
 
 impl TestApp {
+    /// Stops the worker and the server (like a crash: no drain) and closes the store.
+    pub async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+            let _ = server.await;
+        }
+        self.app.store.close().await;
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
