@@ -74,7 +74,7 @@ async fn owner_resolves_reopens_deletes_and_counts_follow() {
     let summary = app.call("/api/site/summary", Some(&owner), json!({})).await;
     assert_eq!(
         summary.body,
-        json!({ "instance_id": SITE_A, "open": 1, "resolved": 1, "total": 2 })
+        json!({ "instance_id": SITE_A, "open": 1, "resolved": 1, "total": 2, "site_name": "Demo site site-a-0" })
     );
 
     let open = app.list(SITE_A, json!({ "status": "open" })).await;
@@ -106,7 +106,7 @@ async fn owner_resolves_reopens_deletes_and_counts_follow() {
     let summary = app.call("/api/site/summary", Some(&owner), json!({})).await;
     assert_eq!(
         summary.body,
-        json!({ "instance_id": SITE_A, "open": 1, "resolved": 0, "total": 1 })
+        json!({ "instance_id": SITE_A, "open": 1, "resolved": 0, "total": 1, "site_name": "Demo site site-a-0" })
     );
 }
 
@@ -343,7 +343,7 @@ async fn tenants_are_isolated() {
         .await;
     assert_eq!(
         summary_b.body,
-        json!({ "instance_id": SITE_B, "open": 1, "resolved": 0, "total": 1 })
+        json!({ "instance_id": SITE_B, "open": 1, "resolved": 0, "total": 1, "site_name": "Demo site site-b-0" })
     );
 }
 

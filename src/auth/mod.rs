@@ -64,8 +64,13 @@ fn credential_from_header(header: Option<&[u8]>) -> Result<&str, AuthError> {
     let raw = std::str::from_utf8(raw)
         .map_err(|_| AuthError::Malformed("the header is not text"))?
         .trim();
-    let raw = match raw.get(..7) {
-        Some(prefix) if prefix.eq_ignore_ascii_case("bearer ") => raw[7..].trim_start(),
+    let raw = match (raw.get(..6), raw.get(6..)) {
+        (Some(scheme), Some(rest))
+            if scheme.eq_ignore_ascii_case("bearer")
+                && (rest.is_empty() || rest.starts_with(char::is_whitespace)) =>
+        {
+            rest.trim_start()
+        }
         _ => raw,
     };
     if raw.is_empty() {
