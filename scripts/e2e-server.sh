@@ -11,5 +11,6 @@ export LEPTOS_SITE_ADDR="127.0.0.1:$port"
 export LEPTOS_SITE_ROOT="target/site"
 export LEPTOS_OUTPUT_NAME="wix-app"
 export LEPTOS_RELOAD_PORT="$((port + 1))"
+export RUST_LOG="${RUST_LOG:-warn}"
 unset WIX_APP_ID WIX_APP_SECRET
 exec target/debug/wix-app
