@@ -17,11 +17,25 @@ use wix_app::wix::{WixClient, WixClientOptions, WixError};
 #[tokio::test]
 async fn access_tokens_map_to_roles() {
     let app = spawn().await;
-    for (subject, role) in [("USER", "owner"), ("MEMBER", "member"), ("VISITOR", "visitor")] {
-        let token = app.fake.mint_access_token(SITE_A, subject, &format!("{subject}-1"), 600);
-        let r = app.call("/api/feedback/submit", Some(&token), json!({ "message": format!("via {subject}") })).await;
+    for (subject, role) in [
+        ("USER", "owner"),
+        ("MEMBER", "member"),
+        ("VISITOR", "visitor"),
+    ] {
+        let token = app
+            .fake
+            .mint_access_token(SITE_A, subject, &format!("{subject}-1"), 600);
+        let r = app
+            .call(
+                "/api/feedback/submit",
+                Some(&token),
+                json!({ "message": format!("via {subject}") }),
+            )
+            .await;
         assert_eq!(r.status, 200, "{subject}: {}", r.body);
-        let page = app.list(SITE_A, json!({ "status": "all", "limit": 1 })).await;
+        let page = app
+            .list(SITE_A, json!({ "status": "all", "limit": 1 }))
+            .await;
         assert_eq!(page.body["items"][0]["author_kind"], role);
     }
     let owner = app.fake.mint_access_token(SITE_A, "USER", "u", 600);
@@ -29,7 +43,9 @@ async fn access_tokens_map_to_roles() {
     assert_eq!(summary.status, 200, "{}", summary.body);
     assert_eq!(summary.body["instance_id"], SITE_A);
     let visitor = app.fake.mint_access_token(SITE_A, "VISITOR", "v", 600);
-    app.call("/api/site/summary", Some(&visitor), json!({})).await.assert_error(403, "forbidden");
+    app.call("/api/site/summary", Some(&visitor), json!({}))
+        .await
+        .assert_error(403, "forbidden");
 }
 
 #[tokio::test]
@@ -40,7 +56,14 @@ async fn token_info_rejections() {
     let app_subject = app.fake.mint_access_token(SITE_A, "APP", "app", 600);
     let unknown_subject = app.fake.mint_access_token(SITE_A, "UNKNOWN", "x", 600);
     let no_instance = app.fake.mint_access_token("", "USER", "u", 600);
-    for token in [expired, foreign, app_subject, unknown_subject, no_instance, "never-issued.a.b".to_owned()] {
+    for token in [
+        expired,
+        foreign,
+        app_subject,
+        unknown_subject,
+        no_instance,
+        "never-issued.a.b".to_owned(),
+    ] {
         app.call("/api/site/summary", Some(&token), json!({}))
             .await
             .assert_error(401, "invalid_access_token");
@@ -55,12 +78,18 @@ async fn token_info_is_cached_and_single_flight() {
     for r in futures::future::join_all(calls).await {
         assert_eq!(r.status, 200, "{}", r.body);
     }
-    assert_eq!(app.fake.token_info_requests(), 1, "40 concurrent requests, one Token Info call");
+    assert_eq!(
+        app.fake.token_info_requests(),
+        1,
+        "40 concurrent requests, one Token Info call"
+    );
 
     // Negative answers are cached too.
     let bad = "garbage-token-without-dots";
     for _ in 0..5 {
-        app.call("/api/site/summary", Some(bad), json!({})).await.assert_error(401, "invalid_access_token");
+        app.call("/api/site/summary", Some(bad), json!({}))
+            .await
+            .assert_error(401, "invalid_access_token");
     }
     assert_eq!(app.fake.token_info_requests(), 2);
 }
@@ -70,7 +99,13 @@ async fn a_flood_of_garbage_tokens_is_rate_limited() {
     let app = spawn().await;
     let mut limited = 0;
     for n in 0..100 {
-        let r = app.call("/api/site/summary", Some(&format!("garbage-{n}")), json!({})).await;
+        let r = app
+            .call(
+                "/api/site/summary",
+                Some(&format!("garbage-{n}")),
+                json!({}),
+            )
+            .await;
         match r.status {
             401 => r.assert_error(401, "invalid_access_token"),
             429 => {
@@ -81,16 +116,29 @@ async fn a_flood_of_garbage_tokens_is_rate_limited() {
             other => panic!("unexpected {other}: {}", r.body),
         }
     }
-    assert!(limited >= 30, "only {limited} of 100 garbage tokens were limited");
-    assert!(app.fake.token_info_requests() <= 70, "{} Token Info calls", app.fake.token_info_requests());
+    assert!(
+        limited >= 30,
+        "only {limited} of 100 garbage tokens were limited"
+    );
+    assert!(
+        app.fake.token_info_requests() <= 70,
+        "{} Token Info calls",
+        app.fake.token_info_requests()
+    );
 }
 
 #[tokio::test]
 async fn signed_instances_never_reach_token_info() {
     let app = spawn().await;
-    app.call("/api/site/summary", Some(&instance(SITE_A, Role::Owner)), json!({})).await;
+    app.call(
+        "/api/site/summary",
+        Some(&instance(SITE_A, Role::Owner)),
+        json!({}),
+    )
+    .await;
     let bad_sig = format!("{}x", instance(SITE_A, Role::Owner));
-    app.call("/api/site/summary", Some(&bad_sig), json!({})).await;
+    app.call("/api/site/summary", Some(&bad_sig), json!({}))
+        .await;
     assert_eq!(app.fake.token_info_requests(), 0);
 }
 
@@ -99,7 +147,9 @@ async fn token_info_outage_is_503_and_not_cached() {
     let app = spawn().await;
     let token = app.fake.mint_access_token(SITE_A, "USER", "u", 600);
     app.fake.set_down(true);
-    app.call("/api/site/summary", Some(&token), json!({})).await.assert_error(503, "auth_unavailable");
+    app.call("/api/site/summary", Some(&token), json!({}))
+        .await
+        .assert_error(503, "auth_unavailable");
     app.fake.set_down(false);
     let r = app.call("/api/site/summary", Some(&token), json!({})).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -107,11 +157,22 @@ async fn token_info_outage_is_503_and_not_cached() {
 
 // ---------- the elevated client ----------
 
-async fn client(fake: &FakeWix, options: WixClientOptions) -> (WixClient, Store, tempfile::TempDir) {
+async fn client(
+    fake: &FakeWix,
+    options: WixClientOptions,
+) -> (WixClient, Store, tempfile::TempDir) {
     let base = fake.spawn().await;
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite://{}", dir.path().join("t.db").display())).await.unwrap();
-    let client = WixClient::new(&base, APP_ID, wix_app::server::config::Secret::new(SECRET), store.clone(), options);
+    let store = Store::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+        .await
+        .unwrap();
+    let client = WixClient::new(
+        &base,
+        APP_ID,
+        wix_app::server::config::Secret::new(SECRET),
+        store.clone(),
+        options,
+    );
     (client, store, dir)
 }
 
@@ -128,12 +189,20 @@ fn tenant(app: &TestApp, site: &str) -> wix_app::auth::TenantId {
     // Tenants come only from verified credentials: verify a signed owner instance.
     let verifier = wix_app::auth::InstanceVerifier::new(SECRET.as_bytes(), 0);
     let _ = app;
-    verifier.verify_at(&instance(site, Role::Owner), chrono::Utc::now()).unwrap().tenant().clone()
+    verifier
+        .verify_at(&instance(site, Role::Owner), chrono::Utc::now())
+        .unwrap()
+        .tenant()
+        .clone()
 }
 
 fn tenant_of(site: &str) -> wix_app::auth::TenantId {
     let verifier = wix_app::auth::InstanceVerifier::new(SECRET.as_bytes(), 0);
-    verifier.verify_at(&instance(site, Role::Owner), chrono::Utc::now()).unwrap().tenant().clone()
+    verifier
+        .verify_at(&instance(site, Role::Owner), chrono::Utc::now())
+        .unwrap()
+        .tenant()
+        .clone()
 }
 
 #[tokio::test]
@@ -160,16 +229,30 @@ async fn tokens_are_refreshed_before_they_expire_and_shared_through_the_database
     assert_eq!(fake.token_requests(SITE_A), 1, "fresh token reused");
     tokio::time::sleep(Duration::from_millis(1200)).await;
     client.site_info(&t, Duration::from_secs(5)).await.unwrap();
-    assert_eq!(fake.token_requests(SITE_A), 2, "refreshed once past half its life");
+    assert_eq!(
+        fake.token_requests(SITE_A),
+        2,
+        "refreshed once past half its life"
+    );
 
     // A second client (a restart or another replica) on the same database reuses the token.
     fake.set_token_ttl(3600);
     client.drop_tokens(SITE_A).await;
     client.site_info(&t, Duration::from_secs(5)).await.unwrap();
     assert_eq!(fake.token_requests(SITE_A), 3);
-    let replica = WixClient::new(client.base_url(), APP_ID, wix_app::server::config::Secret::new(SECRET), store, fast());
+    let replica = WixClient::new(
+        client.base_url(),
+        APP_ID,
+        wix_app::server::config::Secret::new(SECRET),
+        store,
+        fast(),
+    );
     replica.site_info(&t, Duration::from_secs(5)).await.unwrap();
-    assert_eq!(fake.token_requests(SITE_A), 3, "replica used the stored token");
+    assert_eq!(
+        fake.token_requests(SITE_A),
+        3,
+        "replica used the stored token"
+    );
 }
 
 #[tokio::test]
@@ -184,7 +267,10 @@ async fn a_401_drops_the_token_and_fetches_a_new_one_once() {
 
     // If Wix keeps saying 401, the client gives up after that one re-fetch.
     fake.fail_next(5, 401, None);
-    let err = client.site_info(&t, Duration::from_secs(5)).await.unwrap_err();
+    let err = client
+        .site_info(&t, Duration::from_secs(5))
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(401), "{err}");
     assert!(fake.token_requests(SITE_A) <= 3);
 }
@@ -198,7 +284,11 @@ async fn retry_after_is_honoured_on_429() {
     fake.fail_next(1, 429, Some(1));
     let started = Instant::now();
     client.site_info(&t, Duration::from_secs(5)).await.unwrap();
-    assert!(started.elapsed() >= Duration::from_millis(950), "waited only {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "waited only {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -211,10 +301,17 @@ async fn server_errors_are_retried_then_reported_clearly() {
 
     fake.fail_next(2, 503, None);
     client.site_info(&t, Duration::from_secs(5)).await.unwrap();
-    assert_eq!(fake.requests("/apps/v1/instance") - before, 3, "two failures, then success");
+    assert_eq!(
+        fake.requests("/apps/v1/instance") - before,
+        3,
+        "two failures, then success"
+    );
 
     fake.fail_next(100, 500, None);
-    let err = client.site_info(&t, Duration::from_secs(5)).await.unwrap_err();
+    let err = client
+        .site_info(&t, Duration::from_secs(5))
+        .await
+        .unwrap_err();
     match &err {
         WixError::Exhausted { attempts, last } => {
             assert_eq!(*attempts, 4);
@@ -223,7 +320,10 @@ async fn server_errors_are_retried_then_reported_clearly() {
         other => panic!("{other:?}"),
     }
     let text = err.to_string();
-    assert!(text.contains("500") && text.contains("4 attempts"), "{text}");
+    assert!(
+        text.contains("500") && text.contains("4 attempts"),
+        "{text}"
+    );
     assert!(!text.contains(SECRET));
     assert_eq!(fake.requests("/apps/v1/instance") - before, 3 + 4);
 }
@@ -237,7 +337,11 @@ async fn the_overall_deadline_bounds_slow_wix() {
     fake.fail_next(100, 503, Some(2));
     let started = Instant::now();
     assert!(client.site_info(&t, Duration::from_secs(1)).await.is_err());
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 // ---------- features ----------
@@ -251,7 +355,13 @@ async fn summary_has_the_site_name_and_survives_a_wix_outage() {
     assert_eq!(r.body["site_name"], "Corner Bakery", "{}", r.body);
 
     app.fake.set_down(true);
-    let b = app.call("/api/site/summary", Some(&instance(SITE_B, Role::Owner)), json!({})).await;
+    let b = app
+        .call(
+            "/api/site/summary",
+            Some(&instance(SITE_B, Role::Owner)),
+            json!({}),
+        )
+        .await;
     assert_eq!(b.status, 200, "{}", b.body);
     assert!(b.body["site_name"].is_null());
     assert_eq!(b.body["total"], 0);
@@ -261,10 +371,17 @@ async fn summary_has_the_site_name_and_survives_a_wix_outage() {
     let _ = tenant(&app, SITE_A);
 }
 
-async fn wait_for_contact_state(app: &TestApp, site: &str, feedback_id: &str, state: &str) -> serde_json::Value {
+async fn wait_for_contact_state(
+    app: &TestApp,
+    site: &str,
+    feedback_id: &str,
+    state: &str,
+) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let page = app.list(site, json!({ "status": "all", "limit": 100 })).await;
+        let page = app
+            .list(site, json!({ "status": "all", "limit": 100 }))
+            .await;
         let item = page.body["items"]
             .as_array()
             .unwrap()
@@ -275,7 +392,10 @@ async fn wait_for_contact_state(app: &TestApp, site: &str, feedback_id: &str, st
         if item["contact"]["state"] == state {
             return item;
         }
-        assert!(Instant::now() < deadline, "contact never became {state}: {item}");
+        assert!(
+            Instant::now() < deadline,
+            "contact never became {state}: {item}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -285,7 +405,11 @@ async fn feedback_email_becomes_a_contact_and_duplicates_are_linked() {
     let app = spawn().await;
     let visitor = instance(SITE_A, Role::Visitor);
     let first = app
-        .call("/api/feedback/submit", Some(&visitor), json!({ "message": "hi", "email": "Fan@Example.com" }))
+        .call(
+            "/api/feedback/submit",
+            Some(&visitor),
+            json!({ "message": "hi", "email": "Fan@Example.com" }),
+        )
         .await;
     let first_id = first.body["id"].as_str().unwrap().to_owned();
     let item = wait_for_contact_state(&app, SITE_A, &first_id, "synced").await;
@@ -294,7 +418,11 @@ async fn feedback_email_becomes_a_contact_and_duplicates_are_linked() {
 
     // Same email again: Wix answers 409 and the existing contact is linked.
     let second = app
-        .call("/api/feedback/submit", Some(&visitor), json!({ "message": "again", "email": "fan@example.com" }))
+        .call(
+            "/api/feedback/submit",
+            Some(&visitor),
+            json!({ "message": "again", "email": "fan@example.com" }),
+        )
         .await;
     let second_id = second.body["id"].as_str().unwrap().to_owned();
     let item = wait_for_contact_state(&app, SITE_A, &second_id, "synced").await;
@@ -305,7 +433,13 @@ async fn feedback_email_becomes_a_contact_and_duplicates_are_linked() {
     // No email, no contact.
     let plain = app.submit(SITE_A, Role::Visitor, "no email").await;
     let page = app.list(SITE_A, json!({ "status": "all" })).await;
-    let item = page.body["items"].as_array().unwrap().iter().find(|i| i["id"] == plain.as_str()).unwrap().clone();
+    let item = page.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == plain.as_str())
+        .unwrap()
+        .clone();
     assert!(item["contact"].is_null());
 }
 
@@ -317,9 +451,17 @@ async fn a_wix_outage_delays_syncs_across_a_restart_and_loses_nothing() {
     let mut ids = Vec::new();
     for n in 0..5 {
         let r = app
-            .call("/api/feedback/submit", Some(&visitor), json!({ "message": format!("m{n}"), "email": format!("p{n}@example.com") }))
+            .call(
+                "/api/feedback/submit",
+                Some(&visitor),
+                json!({ "message": format!("m{n}"), "email": format!("p{n}@example.com") }),
+            )
             .await;
-        assert_eq!(r.status, 200, "a Wix outage never fails a submission: {}", r.body);
+        assert_eq!(
+            r.status, 200,
+            "a Wix outage never fails a submission: {}",
+            r.body
+        );
         ids.push(r.body["id"].as_str().unwrap().to_owned());
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -330,7 +472,13 @@ async fn a_wix_outage_delays_syncs_across_a_restart_and_loses_nothing() {
 
     // Restart on the same database while Wix is still down, then Wix recovers.
     let app = restart(app).await;
-    assert_eq!(app.list(SITE_A, json!({ "status": "all" })).await.body["items"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        app.list(SITE_A, json!({ "status": "all" })).await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
     app.fake.set_down(false);
     for id in &ids {
         wait_for_contact_state(&app, SITE_A, id, "synced").await;
@@ -343,7 +491,11 @@ async fn permanent_refusals_are_marked_failed_and_visible() {
     let app = spawn().await;
     app.fake.fail_next(1, 403, None);
     let r = app
-        .call("/api/feedback/submit", Some(&instance(SITE_A, Role::Visitor)), json!({ "message": "m", "email": "x@example.com" }))
+        .call(
+            "/api/feedback/submit",
+            Some(&instance(SITE_A, Role::Visitor)),
+            json!({ "message": "m", "email": "x@example.com" }),
+        )
         .await;
     let id = r.body["id"].as_str().unwrap().to_owned();
     let item = wait_for_contact_state(&app, SITE_A, &id, "failed").await;

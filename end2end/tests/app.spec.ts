@@ -119,3 +119,28 @@ test('the widget validates before sending and reports server-side rejections', a
   await widget.getByTestId('send').click();
   await expect(widget.getByTestId('form-error')).toContainText('email');
 });
+
+test('a widget holding a Wix access token (not an instance) submits; the email becomes a Wix contact', async ({ page, request }) => {
+  const message = `Via access token ${Date.now()}`;
+  const email = `token-${Date.now()}@example.com`;
+  await openHost(page);
+  const widget = frame(page, 'site-a-widget-token');
+  await expect(page.locator('#site-a-widget-token')).toHaveAttribute('src', /accessToken=/);
+  await submitFeedback(widget, message, { email });
+
+  await openHost(page);
+  const dashboard = frame(page, 'site-a-dashboard-owner');
+  const row = item(dashboard, message);
+  await expect(row).toContainText('visitor');
+  // The in-process fake Wix gives the demo site a name, and the outbox syncs the contact.
+  await expect(dashboard.getByTestId('site-name')).toContainText('Demo site');
+  await expect(async () => {
+    await openHost(page);
+    await expect(item(frame(page, 'site-a-dashboard-owner'), message).getByTestId('contact-state')).toHaveText('contact synced', { timeout: 2_000 });
+  }).toPass({ timeout: 20_000 });
+
+  const contacts = await request.get('/_wix/_fake/contacts?instance_id=6f0e2a52-0d6c-4c7b-9a51-00000000000a');
+  expect(contacts.ok()).toBeTruthy();
+  const body = await contacts.json();
+  expect(body.contacts.filter((c: { email: string }) => c.email === email)).toHaveLength(1);
+});

@@ -13,16 +13,17 @@ use leptos::server_fn::request::browser::BrowserRequest;
 use leptos::server_fn::response::browser::BrowserResponse;
 use leptos::server_fn::Bytes;
 
-/// The `instance` query parameter of the page, read on first use.
+/// The page's credential, read once: the signed `instance` Wix appends, or else an
+/// `accessToken` (a Wix access token handed to a self-hosted widget by its host).
 fn page_instance() -> Option<&'static str> {
-    static INSTANCE: OnceLock<Option<String>> = OnceLock::new();
-    INSTANCE
+    static CREDENTIAL: OnceLock<Option<String>> = OnceLock::new();
+    CREDENTIAL
         .get_or_init(|| {
             let search = leptos::prelude::window().location().search().ok()?;
-            web_sys::UrlSearchParams::new_with_str(&search)
-                .ok()?
-                .get("instance")
-                .filter(|value| !value.is_empty())
+            let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
+            crate::api::CREDENTIAL_PARAMS
+                .iter()
+                .find_map(|name| params.get(name).filter(|value| !value.is_empty()))
         })
         .as_deref()
 }

@@ -181,7 +181,10 @@ impl FromServerFnError for ApiError {
             if let Ok(status) = axum::http::StatusCode::from_u16(self.status()) {
                 response.set_status(status);
             }
-            if matches!(self.error, ErrorCode::TooManyRequests | ErrorCode::AuthUnavailable) {
+            if matches!(
+                self.error,
+                ErrorCode::TooManyRequests | ErrorCode::AuthUnavailable
+            ) {
                 response.insert_header(
                     axum::http::header::RETRY_AFTER,
                     axum::http::HeaderValue::from_static(RETRY_AFTER_SECS),

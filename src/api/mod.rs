@@ -15,4 +15,7 @@ pub mod context;
 pub mod validate;
 
 pub use client::AuthClient;
+
+/// Query parameters a page may carry its credential in, in order of preference.
+pub const CREDENTIAL_PARAMS: [&str; 2] = ["instance", "accessToken"];
 pub use error::{ApiError, ErrorCode};

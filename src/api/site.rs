@@ -22,7 +22,8 @@ pub async fn site_summary() -> Result<Summary, ApiError> {
     let caller = crate::api::context::Caller::authenticate().await?;
     let tenant = caller.identity.owner_tenant()?;
     let store = caller.store().feedback();
-    let (counts, site) = futures::join!(store.counts(tenant), caller.wix().site_info_cached(tenant));
+    let (counts, site) =
+        futures::join!(store.counts(tenant), caller.wix().site_info_cached(tenant));
     let counts = counts?;
     Ok(Summary {
         instance_id: tenant.as_str().to_owned(),

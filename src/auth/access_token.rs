@@ -60,7 +60,12 @@ struct VerdictExpiry {
 }
 
 impl Expiry<[u8; 32], Verdict> for VerdictExpiry {
-    fn expire_after_create(&self, _key: &[u8; 32], value: &Verdict, _now: Instant) -> Option<Duration> {
+    fn expire_after_create(
+        &self,
+        _key: &[u8; 32],
+        value: &Verdict,
+        _now: Instant,
+    ) -> Option<Duration> {
         Some(match value {
             Verdict::Valid { ttl, .. } => *ttl,
             Verdict::Rejected(_) => self.negative_ttl,
@@ -101,7 +106,8 @@ struct Inner {
 
 impl AccessTokenVerifier {
     pub fn new(api_base: &str, app_id: &str, options: AccessTokenOptions) -> Self {
-        let per_minute = NonZeroU32::new(options.misses_per_client_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        let per_minute =
+            NonZeroU32::new(options.misses_per_client_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
         let http = reqwest::Client::builder()
             .timeout(options.request_timeout)
             .build()
@@ -124,7 +130,11 @@ impl AccessTokenVerifier {
     }
 
     /// Verifies `token` for a request from `client` (used only to rate-limit cache misses).
-    pub async fn verify(&self, token: &str, client: Option<IpAddr>) -> Result<VerifiedIdentity, AuthError> {
+    pub async fn verify(
+        &self,
+        token: &str,
+        client: Option<IpAddr>,
+    ) -> Result<VerifiedIdentity, AuthError> {
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let verdict = match self.inner.cache.get(&key).await {
             Some(v) => v,
@@ -149,7 +159,11 @@ impl AccessTokenVerifier {
                 role,
                 subject,
                 ..
-            } => Ok(VerifiedIdentity::new(TenantId::verified(instance_id), role, subject)),
+            } => Ok(VerifiedIdentity::new(
+                TenantId::verified(instance_id),
+                role,
+                subject,
+            )),
             Verdict::Rejected(err) => Err(err),
         }
     }
@@ -171,9 +185,14 @@ impl AccessTokenVerifier {
         }
         if !status.is_success() {
             // 4xx: Wix does not know this token.
-            return Ok(Verdict::Rejected(AuthError::InvalidAccessToken("the token is not active")));
+            return Ok(Verdict::Rejected(AuthError::InvalidAccessToken(
+                "the token is not active",
+            )));
         }
-        let info: TokenInfo = res.json().await.map_err(|_| AuthError::VerifierUnavailable)?;
+        let info: TokenInfo = res
+            .json()
+            .await
+            .map_err(|_| AuthError::VerifierUnavailable)?;
         Ok(self.judge(info, chrono::Utc::now().timestamp()))
     }
 
@@ -215,7 +234,13 @@ mod tests {
         AccessTokenVerifier::new("http://127.0.0.1:9", "app-1", AccessTokenOptions::default())
     }
 
-    fn info(active: bool, client: &str, instance: Option<&str>, exp: i64, subject: &str) -> TokenInfo {
+    fn info(
+        active: bool,
+        client: &str,
+        instance: Option<&str>,
+        exp: i64,
+        subject: &str,
+    ) -> TokenInfo {
         TokenInfo {
             active,
             subject_type: Some(subject.into()),
@@ -237,22 +262,37 @@ mod tests {
     fn judges_token_info_answers() {
         let v = verifier();
         let now = 1_000;
-        for (subject, role) in [("USER", Role::Owner), ("MEMBER", Role::Member), ("VISITOR", Role::Visitor)] {
+        for (subject, role) in [
+            ("USER", Role::Owner),
+            ("MEMBER", Role::Member),
+            ("VISITOR", Role::Visitor),
+        ] {
             match v.judge(info(true, "app-1", Some("i"), now + 60, subject), now) {
-                Verdict::Valid { role: r, ttl, instance_id, .. } => {
+                Verdict::Valid {
+                    role: r,
+                    ttl,
+                    instance_id,
+                    ..
+                } => {
                     assert_eq!((r, instance_id.as_str()), (role, "i"));
                     assert_eq!(ttl, Duration::from_secs(60));
                 }
                 other => panic!("{other:?}"),
             }
         }
-        assert!(rejected(v.judge(info(false, "app-1", Some("i"), now + 60, "USER"), now)).is_some());
-        assert!(rejected(v.judge(info(true, "other-app", Some("i"), now + 60, "USER"), now)).is_some());
+        assert!(
+            rejected(v.judge(info(false, "app-1", Some("i"), now + 60, "USER"), now)).is_some()
+        );
+        assert!(
+            rejected(v.judge(info(true, "other-app", Some("i"), now + 60, "USER"), now)).is_some()
+        );
         assert!(rejected(v.judge(info(true, "app-1", None, now + 60, "USER"), now)).is_some());
         assert!(rejected(v.judge(info(true, "app-1", Some(" "), now + 60, "USER"), now)).is_some());
         assert!(rejected(v.judge(info(true, "app-1", Some("i"), now, "USER"), now)).is_some());
         for subject in ["APP", "UNKNOWN", ""] {
-            assert!(rejected(v.judge(info(true, "app-1", Some("i"), now + 60, subject), now)).is_some());
+            assert!(
+                rejected(v.judge(info(true, "app-1", Some("i"), now + 60, subject), now)).is_some()
+            );
         }
         // A long-lived token is trusted for at most max_ttl.
         match v.judge(info(true, "app-1", Some("i"), now + 86_400, "USER"), now) {

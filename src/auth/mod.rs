@@ -96,7 +96,10 @@ mod tests {
         assert_eq!(credential_from_header(None), Err(AuthError::Missing));
         assert_eq!(credential_from_header(Some(b"  ")), Err(AuthError::Missing));
         assert_eq!(credential_from_header(Some(b"Bearer  x.y ")), Ok("x.y"));
-        assert_eq!(credential_from_header(Some(b"bearer ")), Err(AuthError::Missing));
+        assert_eq!(
+            credential_from_header(Some(b"bearer ")),
+            Err(AuthError::Missing)
+        );
         let long = vec![b'a'; MAX_AUTHORIZATION_LEN + 1];
         assert_eq!(credential_from_header(Some(&long)), Err(AuthError::TooLong));
     }

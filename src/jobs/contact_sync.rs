@@ -81,18 +81,31 @@ impl ContactSyncWorker {
         let result = self.wix.find_or_create_contact(&tenant, &row.email).await;
         let now_ms = chrono::Utc::now().timestamp_millis();
         let outcome = match &result {
-            Ok(contact_id) => self.store.contact_sync().mark_synced(&row.feedback_id, contact_id, now_ms).await,
+            Ok(contact_id) => {
+                self.store
+                    .contact_sync()
+                    .mark_synced(&row.feedback_id, contact_id, now_ms)
+                    .await
+            }
             Err(err) if err.is_transient() => {
                 let delay = self.backoff(row.attempts);
                 tracing::info!(error = %err, attempts = row.attempts + 1, retry_in_ms = delay.as_millis() as u64, "contact sync delayed");
                 self.store
                     .contact_sync()
-                    .retry_later(&row.feedback_id, &err.to_string(), now_ms + delay.as_millis() as i64, now_ms)
+                    .retry_later(
+                        &row.feedback_id,
+                        &err.to_string(),
+                        now_ms + delay.as_millis() as i64,
+                        now_ms,
+                    )
                     .await
             }
             Err(err) => {
                 tracing::warn!(error = %err, "contact sync failed for good");
-                self.store.contact_sync().mark_failed(&row.feedback_id, &err.to_string(), now_ms).await
+                self.store
+                    .contact_sync()
+                    .mark_failed(&row.feedback_id, &err.to_string(), now_ms)
+                    .await
             }
         };
         if let Err(err) = outcome {

@@ -134,6 +134,9 @@ fn Inbox() -> impl IntoView {
             Some(err) => view! { <Notice kind=NoticeKind::for_error(&err)/> }.into_any(),
             None => view! {
                 <div class="counts" data-testid="counts">
+                    {move || summary.get().and_then(|s| s.site_name).map(|name| view! {
+                        <span class="site-name" data-testid="site-name">{name}</span>
+                    })}
                     {move || summary.get().map(|s| view! {
                         <span>"Open " <strong data-testid="count-open">{s.open}</strong></span>
                         <span>"Resolved " <strong data-testid="count-resolved">{s.resolved}</strong></span>
@@ -202,6 +205,12 @@ fn FeedbackRow(
                 {stars.map(|s| view! { <span class="stars" aria-label="rating">{s}</span> })}
                 {item.email.clone().map(|e| view! { <a href=format!("mailto:{e}")>{e.clone()}</a> })}
                 <time datetime=item.created_at.clone()>{when}</time>
+                {item.contact.clone().map(|c| view! {
+                    <span class=format!("contact {}", c.state.as_str()) data-testid="contact-state"
+                        title="Wix contact made from the email">
+                        {format!("contact {}", c.state.as_str())}
+                    </span>
+                })}
                 <span class=format!("status {}", item.status.as_str())>{item.status.as_str()}</span>
             </p>
             <div class="actions">

@@ -11,10 +11,14 @@ pub use dashboard::DashboardPage;
 pub use notice::{Notice, NoticeKind};
 pub use widget::WidgetPage;
 
-/// Whether the page URL carries an `instance` (same answer on the server and in the browser, so
+/// Whether the page URL carries a credential (same answer on the server and in the browser, so
 /// hydration matches). Whether it is *valid* only the server can say, on the first API call.
 pub(crate) fn page_has_instance() -> bool {
-    use_query_map().with_untracked(|q| q.get_str("instance").is_some_and(|v| !v.is_empty()))
+    use_query_map().with_untracked(|q| {
+        crate::api::CREDENTIAL_PARAMS
+            .iter()
+            .any(|name| q.get_str(name).is_some_and(|v| !v.is_empty()))
+    })
 }
 
 /// True once the wasm has taken over the page; buttons stay disabled until then.

@@ -176,12 +176,21 @@ impl Config {
                 if base.starts_with("https://") || base.starts_with("http://") {
                     Ok(base)
                 } else {
-                    Err(invalid("WIX_API_BASE", "expected an http(s) URL, e.g. https://www.wixapis.com"))
+                    Err(invalid(
+                        "WIX_API_BASE",
+                        "expected an http(s) URL, e.g. https://www.wixapis.com",
+                    ))
                 }
             })
             .transpose()?;
-        let token_info_cache_secs = seconds(&var, "TOKEN_INFO_CACHE_SECS", DEFAULT_TOKEN_INFO_CACHE_SECS)?;
-        let outbox_max_backoff_secs = seconds(&var, "OUTBOX_MAX_BACKOFF_SECS", DEFAULT_OUTBOX_MAX_BACKOFF_SECS)?.max(1);
+        let token_info_cache_secs =
+            seconds(&var, "TOKEN_INFO_CACHE_SECS", DEFAULT_TOKEN_INFO_CACHE_SECS)?;
+        let outbox_max_backoff_secs = seconds(
+            &var,
+            "OUTBOX_MAX_BACKOFF_SECS",
+            DEFAULT_OUTBOX_MAX_BACKOFF_SECS,
+        )?
+        .max(1);
 
         Ok(Self {
             env,
@@ -209,7 +218,11 @@ impl Config {
 }
 
 /// A whole number of seconds from `name`, or `default` when unset.
-fn seconds(var: &impl Fn(&str) -> Option<String>, name: &'static str, default: u64) -> Result<u64, ConfigError> {
+fn seconds(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+) -> Result<u64, ConfigError> {
     match var(name) {
         None => Ok(default),
         Some(v) => v

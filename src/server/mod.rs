@@ -53,7 +53,8 @@ impl AppState {
                 )
             }
         };
-        let instances = InstanceVerifier::new(config.app_secret.expose(), config.instance_max_age_secs);
+        let instances =
+            InstanceVerifier::new(config.app_secret.expose(), config.instance_max_age_secs);
         let access_tokens = AccessTokenVerifier::new(
             &api_base,
             &config.app_id,
@@ -179,10 +180,13 @@ pub async fn serve(config: Config) -> Result<(), String> {
         ),
         AppEnv::Prod => tracing::info!("listening on http://{addr}"),
     }
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("server error: {e}"))?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| format!("server error: {e}"))?;
     let _ = stop_worker.send(());
     let _ = worker.await;
     store.close().await;

@@ -16,17 +16,24 @@ impl<'a> AppTokenRepo<'a> {
 
     /// `(token, expires_at unix seconds)`.
     pub async fn get(&self, instance_id: &str) -> Result<Option<(String, i64)>, StoreError> {
-        let row = sqlx::query("SELECT access_token, expires_at FROM wix_app_tokens WHERE instance_id = ?")
-            .bind(instance_id)
-            .fetch_optional(self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT access_token, expires_at FROM wix_app_tokens WHERE instance_id = ?",
+        )
+        .bind(instance_id)
+        .fetch_optional(self.pool)
+        .await?;
         Ok(match row {
             Some(row) => Some((row.try_get("access_token")?, row.try_get("expires_at")?)),
             None => None,
         })
     }
 
-    pub async fn put(&self, instance_id: &str, token: &str, expires_at: i64) -> Result<(), StoreError> {
+    pub async fn put(
+        &self,
+        instance_id: &str,
+        token: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO wix_app_tokens (instance_id, access_token, expires_at) VALUES (?, ?, ?)
              ON CONFLICT (instance_id) DO UPDATE SET access_token = excluded.access_token, expires_at = excluded.expires_at",

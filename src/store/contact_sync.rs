@@ -44,7 +44,12 @@ impl<'a> ContactSyncRepo<'a> {
             .collect()
     }
 
-    pub async fn mark_synced(&self, feedback_id: &str, contact_id: &str, now_ms: i64) -> Result<(), StoreError> {
+    pub async fn mark_synced(
+        &self,
+        feedback_id: &str,
+        contact_id: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE contact_sync SET state = 'synced', contact_id = ?, attempts = attempts + 1, last_error = NULL, updated_at = ?
              WHERE feedback_id = ?",
@@ -57,7 +62,13 @@ impl<'a> ContactSyncRepo<'a> {
         Ok(())
     }
 
-    pub async fn retry_later(&self, feedback_id: &str, error: &str, next_attempt_at: i64, now_ms: i64) -> Result<(), StoreError> {
+    pub async fn retry_later(
+        &self,
+        feedback_id: &str,
+        error: &str,
+        next_attempt_at: i64,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE contact_sync SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?
              WHERE feedback_id = ?",
@@ -71,7 +82,12 @@ impl<'a> ContactSyncRepo<'a> {
         Ok(())
     }
 
-    pub async fn mark_failed(&self, feedback_id: &str, error: &str, now_ms: i64) -> Result<(), StoreError> {
+    pub async fn mark_failed(
+        &self,
+        feedback_id: &str,
+        error: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE contact_sync SET state = 'failed', attempts = attempts + 1, last_error = ?, updated_at = ?
              WHERE feedback_id = ?",
@@ -95,6 +111,10 @@ impl<'a> ContactSyncRepo<'a> {
         )
         .fetch_one(self.pool)
         .await?;
-        Ok((row.try_get("pending")?, row.try_get("synced")?, row.try_get("failed")?))
+        Ok((
+            row.try_get("pending")?,
+            row.try_get("synced")?,
+            row.try_get("failed")?,
+        ))
     }
 }

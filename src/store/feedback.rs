@@ -7,7 +7,9 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::StoreError;
 use crate::auth::TenantId;
-use crate::model::{ContactSync, ContactSyncState, FeedbackItem, FeedbackStatus, Role, StatusFilter};
+use crate::model::{
+    ContactSync, ContactSyncState, FeedbackItem, FeedbackStatus, Role, StatusFilter,
+};
 
 /// A submission that passed validation.
 #[derive(Debug, Clone, PartialEq, Eq)]

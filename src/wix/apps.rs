@@ -68,35 +68,60 @@ impl WixClient {
     }
 
     /// `GET /apps/v1/instance`: the site's display name, within `deadline`.
-    pub async fn site_info(&self, tenant: &TenantId, deadline: Duration) -> Result<SiteInfo, WixError> {
+    pub async fn site_info(
+        &self,
+        tenant: &TenantId,
+        deadline: Duration,
+    ) -> Result<SiteInfo, WixError> {
         let res: AppInstanceResponse = self
             .call_with_deadline(tenant, Method::GET, "/apps/v1/instance", None, deadline)
             .await?;
         Ok(SiteInfo {
-            site_name: res.site.and_then(|s| s.site_display_name).filter(|n| !n.is_empty()),
+            site_name: res
+                .site
+                .and_then(|s| s.site_display_name)
+                .filter(|n| !n.is_empty()),
         })
     }
 
     /// Creates the contact for `email`, or finds the existing one when Wix answers 409: the
     /// contact is linked, never duplicated. Returns the contact id.
-    pub async fn find_or_create_contact(&self, tenant: &TenantId, email: &str) -> Result<String, WixError> {
+    pub async fn find_or_create_contact(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+    ) -> Result<String, WixError> {
         let body = json!({
             "info": { "emails": { "items": [{ "tag": "MAIN", "email": email }] } },
             "allowDuplicates": false,
         });
-        match self.call::<ContactEnvelope>(tenant, Method::POST, "/contacts/v4/contacts", Some(&body)).await {
+        match self
+            .call::<ContactEnvelope>(tenant, Method::POST, "/contacts/v4/contacts", Some(&body))
+            .await
+        {
             Ok(created) => Ok(created.contact.id),
-            Err(err) if err.status() == Some(409) => self.find_contact(tenant, email).await?.ok_or(err),
+            Err(err) if err.status() == Some(409) => {
+                self.find_contact(tenant, email).await?.ok_or(err)
+            }
             Err(err) => Err(err),
         }
     }
 
-    async fn find_contact(&self, tenant: &TenantId, email: &str) -> Result<Option<String>, WixError> {
+    async fn find_contact(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+    ) -> Result<Option<String>, WixError> {
         let body = json!({
             "query": { "filter": { "info.emails.email": email }, "paging": { "limit": 1 } }
         });
         let list: ContactList = self
-            .call(tenant, Method::POST, "/contacts/v4/contacts/query", Some(&body))
+            .call(
+                tenant,
+                Method::POST,
+                "/contacts/v4/contacts/query",
+                Some(&body),
+            )
             .await?;
         Ok(list.contacts.into_iter().next().map(|c| c.id))
     }

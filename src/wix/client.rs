@@ -68,7 +68,12 @@ struct AppToken {
 struct TokenExpiry;
 
 impl Expiry<String, AppToken> for TokenExpiry {
-    fn expire_after_create(&self, _key: &String, value: &AppToken, _now: Instant) -> Option<Duration> {
+    fn expire_after_create(
+        &self,
+        _key: &String,
+        value: &AppToken,
+        _now: Instant,
+    ) -> Option<Duration> {
         Some(value.fresh_for)
     }
 }
@@ -107,8 +112,15 @@ struct TokenResponse {
 }
 
 impl WixClient {
-    pub fn new(base: &str, app_id: &str, app_secret: Secret, store: Store, options: WixClientOptions) -> Self {
-        let per_minute = NonZeroU32::new(options.per_instance_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+    pub fn new(
+        base: &str,
+        app_id: &str,
+        app_secret: Secret,
+        store: Store,
+        options: WixClientOptions,
+    ) -> Self {
+        let per_minute =
+            NonZeroU32::new(options.per_instance_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
         let http = reqwest::Client::builder()
             .timeout(options.request_timeout)
             .connect_timeout(Duration::from_secs(5))
@@ -122,7 +134,10 @@ impl WixClient {
                 app_id: app_id.to_owned(),
                 app_secret,
                 store,
-                tokens: Cache::builder().max_capacity(100_000).expire_after(TokenExpiry).build(),
+                tokens: Cache::builder()
+                    .max_capacity(100_000)
+                    .expire_after(TokenExpiry)
+                    .build(),
                 site_info: Cache::builder()
                     .max_capacity(100_000)
                     .time_to_live(SITE_INFO_TTL)
@@ -157,7 +172,8 @@ impl WixClient {
         path: &str,
         body: Option<&Value>,
     ) -> Result<T, WixError> {
-        self.call_with_deadline(tenant, method, path, body, self.inner.options.deadline).await
+        self.call_with_deadline(tenant, method, path, body, self.inner.options.deadline)
+            .await
     }
 
     pub async fn call_with_deadline<T: DeserializeOwned>(
@@ -173,7 +189,16 @@ impl WixClient {
         let mut refetched = false;
         loop {
             let remaining = deadline.saturating_sub(started.elapsed());
-            let attempt = self.send_with_retries(tenant.as_str(), &method, path, body, Some(&token), remaining).await;
+            let attempt = self
+                .send_with_retries(
+                    tenant.as_str(),
+                    &method,
+                    path,
+                    body,
+                    Some(&token),
+                    remaining,
+                )
+                .await;
             match attempt {
                 Err(WixError::Api { status: 401, .. }) if !refetched => {
                     // The token was revoked or expired early: drop it and fetch a new one, once.
@@ -182,7 +207,10 @@ impl WixClient {
                     token = self.app_token(tenant.as_str()).await?;
                 }
                 Err(err) => return Err(err),
-                Ok(bytes) => return serde_json::from_slice(&bytes).map_err(|e| WixError::Decode(e.to_string())),
+                Ok(bytes) => {
+                    return serde_json::from_slice(&bytes)
+                        .map_err(|e| WixError::Decode(e.to_string()))
+                }
             }
         }
     }
@@ -194,7 +222,10 @@ impl WixClient {
         let key = instance_id.to_owned();
         self.inner
             .tokens
-            .try_get_with(key.clone(), async move { this.load_or_fetch_token(&key).await })
+            .try_get_with(
+                key.clone(),
+                async move { this.load_or_fetch_token(&key).await },
+            )
             .await
             .map(|t| t.value)
             .map_err(|e: Arc<WixError>| (*e).clone())
@@ -221,14 +252,28 @@ impl WixClient {
         })
         .map_err(|e| WixError::Decode(e.to_string()))?;
         let bytes = self
-            .send_with_retries(instance_id, &Method::POST, "/oauth2/token", Some(&request), None, self.inner.options.deadline)
+            .send_with_retries(
+                instance_id,
+                &Method::POST,
+                "/oauth2/token",
+                Some(&request),
+                None,
+                self.inner.options.deadline,
+            )
             .await?;
-        let token: TokenResponse = serde_json::from_slice(&bytes).map_err(|e| WixError::Decode(e.to_string()))?;
+        let token: TokenResponse =
+            serde_json::from_slice(&bytes).map_err(|e| WixError::Decode(e.to_string()))?;
         let expires_in = token.expires_in.unwrap_or(4 * 3600).max(1);
         let expires_at = now + expires_in;
         // Refresh early, but never keep a token for less than half its life.
         let margin = margin.min(expires_in / 2);
-        if let Err(err) = self.inner.store.app_tokens().put(instance_id, &token.access_token, expires_at).await {
+        if let Err(err) = self
+            .inner
+            .store
+            .app_tokens()
+            .put(instance_id, &token.access_token, expires_at)
+            .await
+        {
             tracing::warn!(error = %err, "could not persist the app token");
         }
         tracing::debug!(expires_in, "fetched an app token");
@@ -261,10 +306,17 @@ impl WixClient {
             }
             // Client-side share of Wix's per-instance rate limit.
             let key = instance_id.to_owned();
-            if tokio::time::timeout(remaining, self.inner.throttle.until_key_ready(&key)).await.is_err() {
+            if tokio::time::timeout(remaining, self.inner.throttle.until_key_ready(&key))
+                .await
+                .is_err()
+            {
                 return Err(WixError::Transport("throttled past the deadline".into()));
             }
-            let mut req = self.inner.http.request(method.clone(), &url).timeout(options.request_timeout.min(remaining));
+            let mut req = self
+                .inner
+                .http
+                .request(method.clone(), &url)
+                .timeout(options.request_timeout.min(remaining));
             if let Some(token) = token {
                 req = req.header(AUTHORIZATION, token);
             }
@@ -273,7 +325,11 @@ impl WixClient {
             }
             let (error, retry_after) = match req.send().await {
                 Ok(res) if res.status().is_success() => {
-                    return res.bytes().await.map(|b| b.to_vec()).map_err(|e| WixError::from_transport(&e));
+                    return res
+                        .bytes()
+                        .await
+                        .map(|b| b.to_vec())
+                        .map_err(|e| WixError::from_transport(&e));
                 }
                 Ok(res) => {
                     let status = res.status();
@@ -293,11 +349,17 @@ impl WixClient {
                 Err(err) => (WixError::from_transport(&err), None),
             };
             if attempt >= options.max_attempts {
-                return Err(WixError::Exhausted { attempts: attempt, last: Box::new(error) });
+                return Err(WixError::Exhausted {
+                    attempts: attempt,
+                    last: Box::new(error),
+                });
             }
             let delay = retry_after.unwrap_or_else(|| backoff(options, attempt));
             if started.elapsed() + delay >= deadline {
-                return Err(WixError::Exhausted { attempts: attempt, last: Box::new(error) });
+                return Err(WixError::Exhausted {
+                    attempts: attempt,
+                    last: Box::new(error),
+                });
             }
             tracing::info!(status = ?error.status(), attempt, delay_ms = delay.as_millis() as u64, path, "retrying a Wix call");
             tokio::time::sleep(delay).await;
@@ -307,13 +369,21 @@ impl WixClient {
 
 /// `Retry-After` in seconds (the HTTP-date form is not used by Wix).
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let secs: u64 = headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
+    let secs: u64 = headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     Some(Duration::from_secs(secs.min(120)))
 }
 
 /// Exponential backoff with full jitter: uniform in [base·2^(n-1) / 2, base·2^(n-1)], capped.
 fn backoff(options: &WixClientOptions, attempt: u32) -> Duration {
-    let exp = options.base_backoff.saturating_mul(1 << (attempt - 1).min(16));
+    let exp = options
+        .base_backoff
+        .saturating_mul(1 << (attempt - 1).min(16));
     let ceiling = exp.min(options.max_backoff);
     let half = ceiling / 2;
     half + ceiling.mul_f64(fastrand::f64() * 0.5)
@@ -332,9 +402,15 @@ mod tests {
         };
         for _ in 0..50 {
             let first = backoff(&o, 1);
-            assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100), "{first:?}");
+            assert!(
+                first >= Duration::from_millis(50) && first <= Duration::from_millis(100),
+                "{first:?}"
+            );
             let third = backoff(&o, 3);
-            assert!(third >= Duration::from_millis(200) && third <= Duration::from_millis(400), "{third:?}");
+            assert!(
+                third >= Duration::from_millis(200) && third <= Duration::from_millis(400),
+                "{third:?}"
+            );
             let tenth = backoff(&o, 10);
             assert!(tenth <= Duration::from_millis(1000), "{tenth:?}");
         }
@@ -345,7 +421,10 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(RETRY_AFTER, "3".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
-        h.insert(RETRY_AFTER, "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        h.insert(
+            RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
         assert_eq!(retry_after(&h), None);
     }
 }

@@ -125,7 +125,10 @@ mod tests {
         let err = WixError::from_response(409, Some("req-1".into()), body);
         assert_eq!(err.status(), Some(409));
         assert_eq!(err.code(), Some("DUPLICATE_CONTACT_EXISTS"));
-        assert_eq!(err.to_string(), "Wix API 409 DUPLICATE_CONTACT_EXISTS: Contact exists (request id req-1)");
+        assert_eq!(
+            err.to_string(),
+            "Wix API 409 DUPLICATE_CONTACT_EXISTS: Contact exists (request id req-1)"
+        );
         assert!(!err.is_transient());
 
         let garbage = WixError::from_response(503, None, b"<html>");

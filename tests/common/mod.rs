@@ -76,7 +76,9 @@ async fn start(
         env.insert(k.to_string(), v.to_string());
     }
     let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
-    let store = Store::open(&config.database_url).await.expect("store opens");
+    let store = Store::open(&config.database_url)
+        .await
+        .expect("store opens");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let state = AppState::new(config, store, addr);
@@ -91,9 +93,12 @@ async fn start(
         let worker = tokio::spawn(worker.run(async {
             let _ = stopped.await;
         }));
-        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .await
-            .unwrap();
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
         let _ = worker.await;
     });
     TestApp {
