@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 pub enum ErrorCode {
     // 400
     InvalidInput,
+    InvalidWebhook,
     // 401
     MissingAuthorization,
     AuthorizationTooLong,
@@ -24,8 +25,10 @@ pub enum ErrorCode {
     MissingInstanceId,
     InstanceExpired,
     InstanceNotYetValid,
+    InvalidWebhookSignature,
     // 403
     Forbidden,
+    InstanceRemoved,
     // 404
     NotFound,
     // 405, 413, 415
@@ -45,15 +48,16 @@ pub enum ErrorCode {
 impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
-            ErrorCode::InvalidInput => 400,
+            ErrorCode::InvalidInput | ErrorCode::InvalidWebhook => 400,
             ErrorCode::MissingAuthorization
             | ErrorCode::AuthorizationTooLong
             | ErrorCode::MalformedInstance
             | ErrorCode::InvalidSignature
             | ErrorCode::MissingInstanceId
             | ErrorCode::InstanceExpired
-            | ErrorCode::InstanceNotYetValid => 401,
-            ErrorCode::Forbidden => 403,
+            | ErrorCode::InstanceNotYetValid
+            | ErrorCode::InvalidWebhookSignature => 401,
+            ErrorCode::Forbidden | ErrorCode::InstanceRemoved => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::PayloadTooLarge => 413,
@@ -66,6 +70,7 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::InvalidWebhook => "invalid_webhook",
             ErrorCode::MissingAuthorization => "missing_authorization",
             ErrorCode::AuthorizationTooLong => "authorization_too_long",
             ErrorCode::MalformedInstance => "malformed_instance",
@@ -73,7 +78,9 @@ impl ErrorCode {
             ErrorCode::MissingInstanceId => "missing_instance_id",
             ErrorCode::InstanceExpired => "instance_expired",
             ErrorCode::InstanceNotYetValid => "instance_not_yet_valid",
+            ErrorCode::InvalidWebhookSignature => "invalid_webhook_signature",
             ErrorCode::Forbidden => "forbidden",
+            ErrorCode::InstanceRemoved => "instance_removed",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::PayloadTooLarge => "payload_too_large",
@@ -119,6 +126,14 @@ impl ApiError {
         Self::new(
             ErrorCode::Forbidden,
             "Only the site owner can do this. Open the app from the Wix dashboard.",
+        )
+    }
+
+    /// The site uninstalled the app; it works again once the app is reinstalled.
+    pub fn instance_removed() -> Self {
+        Self::new(
+            ErrorCode::InstanceRemoved,
+            "This app was removed from the site. Reinstall it from the Wix App Market to use it again.",
         )
     }
 

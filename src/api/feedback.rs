@@ -65,7 +65,7 @@ pub struct Deleted {
 pub async fn submit_feedback(
     #[server(flatten)] req: SubmitFeedbackRequest,
 ) -> Result<Submitted, ApiError> {
-    let caller = crate::api::context::Caller::authenticate()?;
+    let caller = crate::api::context::Caller::authenticate().await?;
     let new = crate::api::validate::new_feedback(req)?;
     let stored = caller
         .store()
@@ -88,7 +88,7 @@ pub async fn submit_feedback(
 pub async fn list_feedback(
     #[server(flatten)] req: ListFeedbackRequest,
 ) -> Result<FeedbackPage, ApiError> {
-    let caller = crate::api::context::Caller::authenticate()?;
+    let caller = crate::api::context::Caller::authenticate().await?;
     let tenant = caller.identity.owner_tenant()?;
     let query = crate::api::validate::list_query(req)?;
     let page = caller.store().feedback().list(tenant, &query).await?;
@@ -103,7 +103,7 @@ pub async fn list_feedback(
 pub async fn set_feedback_status(
     #[server(flatten)] req: SetStatusRequest,
 ) -> Result<StatusChanged, ApiError> {
-    let caller = crate::api::context::Caller::authenticate()?;
+    let caller = crate::api::context::Caller::authenticate().await?;
     let tenant = caller.identity.owner_tenant()?;
     let found = caller
         .store()
@@ -124,7 +124,7 @@ pub async fn set_feedback_status(
 pub async fn delete_feedback(
     #[server(flatten)] req: DeleteFeedbackRequest,
 ) -> Result<Deleted, ApiError> {
-    let caller = crate::api::context::Caller::authenticate()?;
+    let caller = crate::api::context::Caller::authenticate().await?;
     let tenant = caller.identity.owner_tenant()?;
     if !caller.store().feedback().delete(tenant, &req.id).await? {
         return Err(ApiError::not_found());

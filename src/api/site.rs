@@ -17,7 +17,7 @@ pub struct Summary {
 /// `POST /api/site/summary` with `{}`: feedback counts for the owner's site.
 #[server(prefix = "/api", endpoint = "site/summary", input = Json, client = AuthClient)]
 pub async fn site_summary() -> Result<Summary, ApiError> {
-    let caller = crate::api::context::Caller::authenticate()?;
+    let caller = crate::api::context::Caller::authenticate().await?;
     let tenant = caller.identity.owner_tenant()?;
     let counts = caller.store().feedback().counts(tenant).await?;
     Ok(Summary {

@@ -1,21 +1,24 @@
-//! The axum server: state, router, HTTP edges and the command line.
+//! The axum server: state, router, HTTP edges, webhooks and the command line.
 
 pub mod cli;
 pub mod config;
 mod dev_host;
 mod http;
+pub mod webhooks;
 
 use std::sync::Arc;
 
 use axum::extract::FromRef;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
 use crate::app::{shell, App};
-use crate::auth::InstanceVerifier;
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::auth::{InstanceVerifier, WebhookVerifier};
 use crate::store::Store;
 pub use config::{AppEnv, Config, ConfigError};
 
@@ -25,16 +28,20 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
     pub verifier: Arc<InstanceVerifier>,
+    pub webhook_verifier: Arc<WebhookVerifier>,
 }
 
 impl AppState {
     pub fn new(config: Config, store: Store) -> Self {
         let verifier =
             InstanceVerifier::new(config.app_secret.expose(), config.instance_max_age_secs);
+        let webhook_verifier =
+            WebhookVerifier::new(config.webhook_public_key.clone(), &config.app_id);
         Self {
             config: Arc::new(config),
             store,
             verifier: Arc::new(verifier),
+            webhook_verifier: Arc::new(webhook_verifier),
         }
     }
 }
@@ -58,8 +65,8 @@ impl FromRef<RouterState> for AppState {
     }
 }
 
-/// The whole application: pages, `/api` server functions, `/healthz`, `/dev` (dev only),
-/// static files, wrapped in the HTTP edge layers.
+/// The whole application: pages, `/api` server functions, `/healthz`, `/webhooks/wix`,
+/// `/dev` (dev only), static files, wrapped in the HTTP edge layers.
 pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
     let state = RouterState {
@@ -84,8 +91,16 @@ pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
             RouterState,
             _,
         >(context, shell))
-        .with_state(state);
-    http::edges(router, &app.config)
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(http::MAX_BODY_BYTES));
+    // The webhook route reads its body with its own, larger limit (and answers 413 in JSON).
+    let webhooks = Router::new()
+        .route(
+            webhooks::WEBHOOK_PATH,
+            post(webhooks::receive).fallback(webhooks::method_not_allowed),
+        )
+        .with_state(app.clone());
+    http::edges(router.merge(webhooks), &app.config)
 }
 
 /// Logs to stderr; `RUST_LOG` filters (default `info`).
@@ -111,7 +126,14 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let store = Store::open(&config.database_url)
         .await
         .map_err(|e| format!("database {}: {e}", config.database_url))?;
+    if config.uses_dev_webhook_key {
+        tracing::warn!("APP_ENV=dev: webhooks are verified with the committed development key (dev/webhook-dev-public.pem); set WIX_WEBHOOK_PUBLIC_KEY to use your app's");
+    }
     let env = config.env;
+    let purge = tokio::spawn(webhooks::purge_loop(
+        store.clone(),
+        config.data_retention_days,
+    ));
     let app = AppState::new(config, store.clone());
     let router = router(app, options);
 
@@ -128,6 +150,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))?;
+    purge.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -4,6 +4,7 @@
 //! construct, so rows are always scoped to a verified Wix instance.
 
 mod feedback;
+mod instances;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -13,6 +14,10 @@ use sqlx::SqlitePool;
 
 pub use feedback::{
     FeedbackCounts, FeedbackRepo, ListQuery, NewFeedback, Page, PageCursor, StoredFeedback,
+};
+pub use instances::{
+    DeliveredEvent, InstanceRecord, InstanceRepo, InstanceStatus, Lifecycle, Outcome, PurgeReport,
+    EVENT_KEY_RETENTION_DAYS,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +88,10 @@ impl Store {
 
     pub fn feedback(&self) -> FeedbackRepo<'_> {
         FeedbackRepo::new(&self.pool)
+    }
+
+    pub fn instances(&self) -> InstanceRepo<'_> {
+        InstanceRepo::new(&self.pool)
     }
 
     pub async fn close(&self) {

@@ -15,11 +15,18 @@ pub const SECRET: &str = "integration-test-secret";
 pub const APP_ID: &str = "4f6c2d1e-0000-4000-8000-0000000000aa";
 pub const SITE_A: &str = "site-a-0000-4000-8000-000000000001";
 pub const SITE_B: &str = "site-b-0000-4000-8000-000000000002";
+/// Test-only RSA key pair (tests/fixtures); the server trusts the public half for webhooks.
+pub const WEBHOOK_PRIVATE_KEY: &str = include_str!("../fixtures/webhook-test-private.pem");
+pub const WEBHOOK_PUBLIC_KEY: &str = include_str!("../fixtures/webhook-test-public.pem");
+/// A second test key pair the server does not trust.
+pub const OTHER_PRIVATE_KEY: &str = include_str!("../fixtures/webhook-other-private.pem");
 
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub db_path: std::path::PathBuf,
+    /// The server's own store, to drive the purge job with an injected clock.
+    pub store: Store,
     _dir: tempfile::TempDir,
 }
 
@@ -37,6 +44,7 @@ pub async fn spawn_with(vars: &[(&str, &str)]) -> TestApp {
         ("WIX_APP_ID", APP_ID),
         ("WIX_APP_SECRET", SECRET),
         ("ALLOWED_ORIGINS", "https://shop.example.com"),
+        ("WIX_WEBHOOK_PUBLIC_KEY", WEBHOOK_PUBLIC_KEY),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -56,7 +64,7 @@ pub async fn spawn_with(vars: &[(&str, &str)]) -> TestApp {
         .output_name("wix-app")
         .site_root("target/site")
         .build();
-    let app = router(AppState::new(config, store), options);
+    let app = router(AppState::new(config, store.clone()), options);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -66,6 +74,7 @@ pub async fn spawn_with(vars: &[(&str, &str)]) -> TestApp {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),
         db_path,
+        store,
         _dir: dir,
     }
 }
