@@ -508,3 +508,62 @@ async fn chunked_status(app: &TestApp, len: usize) -> u16 {
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no HTTP status in {text:?}"))
 }
+
+#[tokio::test]
+async fn dev_page_sends_lifecycle_webhooks_with_the_dev_key() {
+    let app = spawn_with(&[(
+        "WIX_WEBHOOK_PUBLIC_KEY",
+        wix_app::auth::DEV_WEBHOOK_PUBLIC_KEY,
+    )])
+    .await;
+    let send = |event: &'static str| {
+        app.client
+            .post(app.url("/dev/webhook"))
+            .form(&[("site", "a"), ("event", event)])
+            .send()
+    };
+    // The redirect back to /dev is followed; the page shows the result and the new status.
+    let html = send("AppRemoved").await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("Last webhook: <code>applied</code>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<span id="site-a-status">removed"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<span id="site-b-status">active"#),
+        "{html}"
+    );
+    let html = send("AppInstalled").await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains(r#"<span id="site-a-status">active"#),
+        "{html}"
+    );
+    // Only the two lifecycle events, and nothing echoed from the query.
+    let html = send("Bogus").await.unwrap().text().await.unwrap();
+    assert!(html.contains("Last webhook: <code>invalid_input</code>"));
+    let res = app
+        .client
+        .get(app.url("/dev?webhook=<script>x</script>"))
+        .send()
+        .await
+        .unwrap();
+    assert!(!res.text().await.unwrap().contains("<script>x"));
+
+    // With another key configured, dev-signed events are refused like any forgery.
+    let other = spawn().await;
+    let html = other
+        .client
+        .post(other.url("/dev/webhook"))
+        .form(&[("site", "a"), ("event", "AppRemoved")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Last webhook: <code>invalid_webhook_signature</code>"));
+    assert!(html.contains(r#"<span id="site-a-status">active (no webhook yet)"#));
+}

@@ -80,7 +80,9 @@ pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
 
     let mut router = Router::new().route("/healthz", get(http::healthz));
     if app.config.is_dev() {
-        router = router.route("/dev", get(dev_host::page));
+        router = router
+            .route("/dev", get(dev_host::page))
+            .route("/dev/webhook", post(dev_host::send_webhook));
     }
     let router = router
         .leptos_routes_with_context(&state, routes, context.clone(), {
