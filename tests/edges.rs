@@ -202,8 +202,18 @@ async fn dev_host_exists_only_in_dev_and_never_leaks_the_secret() {
         assert!(html.contains(&format!("id=\"{id}\"")), "{id}");
     }
     assert!(!html.contains(SECRET));
+    assert!(html.contains("id=\"site-a-uninstall\""));
+    assert!(!html.contains("BEGIN PRIVATE KEY"));
 
     let prod = spawn_with(&[("APP_ENV", "prod")]).await;
     let res = prod.client.get(prod.url("/dev")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    let res = prod
+        .client
+        .post(prod.url("/dev/webhook"))
+        .form(&[("site", "a"), ("event", "AppRemoved")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
 }

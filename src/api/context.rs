@@ -2,7 +2,8 @@
 //!
 //! Server functions run inside leptos_axum's reactive owner, which carries the request `Parts`
 //! and the [`AppState`] provided at router construction. Reading them here, once, keeps every
-//! function's first line the same: `Caller::authenticate().await?`.
+//! function's first line the same: `Caller::authenticate().await?`. A verified caller whose site
+//! removed the app (as told by a webhook) is refused with 403 `instance_removed`.
 
 use std::net::SocketAddr;
 
@@ -24,7 +25,8 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// Verifies the current request's `Authorization` header; fails with the code that says why.
+    /// Verifies the current request's `Authorization` header; fails with the 401 code that says
+    /// why, or 403 `instance_removed` when the site uninstalled the app and has not reinstalled it.
     pub async fn authenticate() -> Result<Self, ApiError> {
         let state = use_context::<AppState>().ok_or_else(|| {
             tracing::error!("AppState missing from the server-function context");
@@ -43,6 +45,15 @@ impl Caller {
             // The code only: the header itself is a credential and never reaches a log.
             tracing::info!(code = err.code().as_str(), path = %parts.uri.path(), "rejected authorization");
         })?;
+        if state
+            .store
+            .instances()
+            .is_removed(identity.tenant())
+            .await?
+        {
+            tracing::info!(instance_id = identity.tenant().as_str(), path = %parts.uri.path(), "request from a removed instance");
+            return Err(ApiError::instance_removed());
+        }
         Ok(Self { state, identity })
     }
 

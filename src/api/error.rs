@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 pub enum ErrorCode {
     // 400
     InvalidInput,
+    InvalidWebhook,
     // 401
     MissingAuthorization,
     AuthorizationTooLong,
@@ -25,8 +26,10 @@ pub enum ErrorCode {
     InstanceExpired,
     InstanceNotYetValid,
     InvalidAccessToken,
+    InvalidWebhookSignature,
     // 403
     Forbidden,
+    InstanceRemoved,
     // 404
     NotFound,
     // 405, 413, 415
@@ -49,7 +52,7 @@ pub enum ErrorCode {
 impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
-            ErrorCode::InvalidInput => 400,
+            ErrorCode::InvalidInput | ErrorCode::InvalidWebhook => 400,
             ErrorCode::MissingAuthorization
             | ErrorCode::AuthorizationTooLong
             | ErrorCode::MalformedInstance
@@ -57,8 +60,9 @@ impl ErrorCode {
             | ErrorCode::MissingInstanceId
             | ErrorCode::InstanceExpired
             | ErrorCode::InstanceNotYetValid
-            | ErrorCode::InvalidAccessToken => 401,
-            ErrorCode::Forbidden => 403,
+            | ErrorCode::InvalidAccessToken
+            | ErrorCode::InvalidWebhookSignature => 401,
+            ErrorCode::Forbidden | ErrorCode::InstanceRemoved => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::PayloadTooLarge => 413,
@@ -72,6 +76,7 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::InvalidWebhook => "invalid_webhook",
             ErrorCode::MissingAuthorization => "missing_authorization",
             ErrorCode::AuthorizationTooLong => "authorization_too_long",
             ErrorCode::MalformedInstance => "malformed_instance",
@@ -82,7 +87,9 @@ impl ErrorCode {
             ErrorCode::InvalidAccessToken => "invalid_access_token",
             ErrorCode::TooManyRequests => "too_many_requests",
             ErrorCode::AuthUnavailable => "auth_unavailable",
+            ErrorCode::InvalidWebhookSignature => "invalid_webhook_signature",
             ErrorCode::Forbidden => "forbidden",
+            ErrorCode::InstanceRemoved => "instance_removed",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::PayloadTooLarge => "payload_too_large",
@@ -131,6 +138,14 @@ impl ApiError {
         Self::new(
             ErrorCode::Forbidden,
             "Only the site owner can do this. Open the app from the Wix dashboard.",
+        )
+    }
+
+    /// The site uninstalled the app; it works again once the app is reinstalled.
+    pub fn instance_removed() -> Self {
+        Self::new(
+            ErrorCode::InstanceRemoved,
+            "This app was removed from the site. Reinstall it from the Wix App Market to use it again.",
         )
     }
 

@@ -1,4 +1,5 @@
-//! Who is calling: turns an `Authorization` header into a [`VerifiedIdentity`].
+//! Who is calling: turns an `Authorization` header into a [`VerifiedIdentity`], and a Wix
+//! webhook body into a verified [`WebhookEvent`].
 //!
 //! Two credentials are accepted. A value shaped like a signed instance (`<signature>.<data>`,
 //! exactly one `.`) is checked locally with the app secret and never leaves the process; anything
@@ -9,6 +10,7 @@ mod access_token;
 mod error;
 mod identity;
 mod instance;
+mod webhook;
 
 use std::net::IpAddr;
 
@@ -16,6 +18,10 @@ pub use access_token::{AccessTokenOptions, AccessTokenVerifier};
 pub use error::AuthError;
 pub use identity::{TenantId, VerifiedIdentity};
 pub use instance::{sign_instance, InstanceClaims, InstanceVerifier, MAX_AUTHORIZATION_LEN};
+pub use webhook::{
+    sign_webhook, WebhookError, WebhookEvent, WebhookPublicKey, WebhookVerifier, APP_INSTALLED,
+    APP_REMOVED, DEV_WEBHOOK_PRIVATE_KEY, DEV_WEBHOOK_PUBLIC_KEY, WEBHOOK_LEEWAY_SECS, WIX_ISSUER,
+};
 
 /// Both verifiers behind one call.
 #[derive(Clone)]
@@ -30,6 +36,11 @@ impl Authenticator {
             instances,
             access_tokens,
         }
+    }
+
+    /// The local verifier alone, for code that mints and checks its own instances (`/dev`).
+    pub fn instances(&self) -> &InstanceVerifier {
+        &self.instances
     }
 
     /// Verifies an `Authorization` header. `client` is the caller's address, used only to

@@ -12,6 +12,8 @@ pub enum NoticeKind {
     Expired,
     /// A visitor or member opened an owner-only page.
     OwnerOnly,
+    /// The site uninstalled the app (a webhook said so); reinstalling brings it back.
+    Removed,
     /// Anything else: server or network trouble.
     Failure,
 }
@@ -21,6 +23,7 @@ impl NoticeKind {
         match error.error {
             ErrorCode::InstanceExpired => NoticeKind::Expired,
             ErrorCode::Forbidden => NoticeKind::OwnerOnly,
+            ErrorCode::InstanceRemoved => NoticeKind::Removed,
             code if code.is_auth() => NoticeKind::OpenFromWix,
             _ => NoticeKind::Failure,
         }
@@ -28,7 +31,11 @@ impl NoticeKind {
 
     /// Whether this error replaces the whole page (as opposed to an inline message).
     pub fn is_page_level(error: &ApiError) -> bool {
-        error.error.is_auth() || error.error == ErrorCode::Forbidden
+        error.error.is_auth()
+            || matches!(
+                error.error,
+                ErrorCode::Forbidden | ErrorCode::InstanceRemoved
+            )
     }
 
     fn text(self) -> (&'static str, &'static str) {
@@ -44,6 +51,10 @@ impl NoticeKind {
             NoticeKind::OwnerOnly => (
                 "Only the site owner can see this",
                 "Feedback is visible to the site owner in the Wix dashboard.",
+            ),
+            NoticeKind::Removed => (
+                "This app was removed from the site",
+                "Reinstall it from the Wix App Market to use it again.",
             ),
             NoticeKind::Failure => (
                 "Something went wrong",

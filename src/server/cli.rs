@@ -1,9 +1,10 @@
-//! The command line of the server binary: `serve` (default) and `sign-instance`.
+//! The command line of the server binary: `serve` (default), `sign-instance` and `sign-webhook`.
 
 use chrono::{DateTime, Utc};
 
+use super::config::DEV_APP_ID;
 use super::{Config, ConfigError};
-use crate::auth::InstanceClaims;
+use crate::auth::{sign_webhook, InstanceClaims, DEV_WEBHOOK_PRIVATE_KEY};
 use crate::model::Role;
 
 const USAGE: &str = "\
@@ -11,6 +12,9 @@ usage:
   wix-app [serve]                 start the server (configuration from the environment / .env)
   wix-app sign-instance --instance-id ID --role owner|member|visitor [--subject ID] [--sign-date RFC3339]
                                   print a signed instance for development and curl, signed with WIX_APP_SECRET
+  wix-app sign-webhook --event AppInstalled|AppRemoved --instance-id ID [--key-file PEM] [--issued-at RFC3339]
+                                  print a webhook body (RS256 JWT) shaped like Wix's, signed with the
+                                  development key dev/webhook-dev-private.pem unless --key-file is given
   wix-app help";
 
 pub enum Command {
@@ -20,6 +24,12 @@ pub enum Command {
         role: Role,
         subject: Option<String>,
         sign_date: Option<DateTime<Utc>>,
+    },
+    SignWebhook {
+        event: String,
+        instance_id: String,
+        key_file: Option<std::path::PathBuf>,
+        issued_at: Option<DateTime<Utc>>,
     },
     Help,
 }
@@ -59,6 +69,37 @@ pub fn parse(args: Vec<std::ffi::OsString>) -> Result<Command, String> {
                 role,
                 subject,
                 sign_date,
+            }
+        }
+        Some("sign-webhook") => {
+            let event: String = args.value_from_str("--event").map_err(|_| {
+                "sign-webhook needs --event AppInstalled|AppRemoved (or another Wix event type)"
+                    .to_owned()
+            })?;
+            if event.trim().is_empty() {
+                return Err("--event must not be empty".to_owned());
+            }
+            let instance_id: String = args
+                .value_from_str("--instance-id")
+                .map_err(|_| "sign-webhook needs --instance-id ID".to_owned())?;
+            let key_file: Option<std::path::PathBuf> = args
+                .opt_value_from_str("--key-file")
+                .map_err(|e| e.to_string())?;
+            let issued_at: Option<String> = args
+                .opt_value_from_str("--issued-at")
+                .map_err(|e| e.to_string())?;
+            let issued_at = issued_at
+                .map(|d| {
+                    DateTime::parse_from_rfc3339(&d)
+                        .map(|d| d.with_timezone(&Utc))
+                        .map_err(|_| format!("--issued-at must be RFC 3339, not {d:?}"))
+                })
+                .transpose()?;
+            Command::SignWebhook {
+                event,
+                instance_id,
+                key_file,
+                issued_at,
             }
         }
         Some(other) => return Err(format!("unknown command {other:?}\n{USAGE}")),
@@ -103,5 +144,78 @@ pub async fn run(args: Vec<std::ffi::OsString>) -> Result<(), String> {
             println!("{}", claims.sign(config.app_secret.expose()));
             Ok(())
         }
+        Command::SignWebhook {
+            event,
+            instance_id,
+            key_file,
+            issued_at,
+        } => {
+            // Only the app id is needed (for the event body); no full configuration required.
+            let app_id = std::env::var("WIX_APP_ID")
+                .ok()
+                .map(|id| id.trim().to_owned())
+                .filter(|id| !id.is_empty())
+                .unwrap_or_else(|| DEV_APP_ID.to_owned());
+            let key = match &key_file {
+                Some(path) => std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read --key-file {}: {e}", path.display()))?,
+                None => DEV_WEBHOOK_PRIVATE_KEY.to_owned(),
+            };
+            let token = sign_webhook(
+                &key,
+                &event,
+                &instance_id,
+                &serde_json::json!({ "appId": app_id }),
+                issued_at.unwrap_or_else(Utc::now),
+            )?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<std::ffi::OsString> {
+        list.iter().map(Into::into).collect()
+    }
+
+    #[test]
+    fn sign_webhook_arguments() {
+        match parse(args(&[
+            "sign-webhook",
+            "--event",
+            "AppRemoved",
+            "--instance-id",
+            "site-1",
+            "--issued-at",
+            "2026-01-02T03:04:05Z",
+        ])) {
+            Ok(Command::SignWebhook {
+                event,
+                instance_id,
+                key_file: None,
+                issued_at: Some(at),
+            }) => {
+                assert_eq!(event, "AppRemoved");
+                assert_eq!(instance_id, "site-1");
+                assert_eq!(at.timestamp(), 1_767_323_045);
+            }
+            _ => panic!("sign-webhook did not parse"),
+        }
+        assert!(parse(args(&["sign-webhook", "--instance-id", "x"])).is_err());
+        assert!(parse(args(&["sign-webhook", "--event", "AppInstalled"])).is_err());
+        assert!(parse(args(&[
+            "sign-webhook",
+            "--event",
+            "AppInstalled",
+            "--instance-id",
+            "x",
+            "--issued-at",
+            "yesterday"
+        ]))
+        .is_err());
     }
 }

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use crate::auth::{WebhookPublicKey, DEV_WEBHOOK_PUBLIC_KEY};
+
 /// Development credentials: public on purpose, accepted only with `APP_ENV=dev`.
 pub const DEV_APP_ID: &str = "00000000-0000-4000-8000-00000000de00";
 pub const DEV_APP_SECRET: &str = "dev-only-secret-never-use-in-production";
@@ -14,6 +16,9 @@ pub const DEFAULT_FRAME_ANCESTORS: &str =
 pub const DEFAULT_INSTANCE_MAX_AGE_SECS: u64 = 86_400;
 pub const DEFAULT_TOKEN_INFO_CACHE_SECS: u64 = 300;
 pub const DEFAULT_OUTBOX_MAX_BACKOFF_SECS: u64 = 60;
+pub const DEFAULT_DATA_RETENTION_DAYS: u32 = 30;
+/// A hundred years: larger values are certainly a typo.
+pub const MAX_DATA_RETENTION_DAYS: u32 = 36_500;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {
@@ -61,6 +66,12 @@ pub struct Config {
     pub token_info_cache_secs: u64,
     /// Cap of the contact-sync retry backoff.
     pub outbox_max_backoff_secs: u64,
+    /// Verifies `POST /webhooks/wix` (RS256). In dev, the committed dev key when none is set.
+    pub webhook_public_key: WebhookPublicKey,
+    /// True when `webhook_public_key` is the committed development key.
+    pub uses_dev_webhook_key: bool,
+    /// Days between an uninstall and the deletion of the site's data; 0 deletes at once.
+    pub data_retention_days: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -191,6 +202,23 @@ impl Config {
             DEFAULT_OUTBOX_MAX_BACKOFF_SECS,
         )?
         .max(1);
+        let (webhook_public_key, uses_dev_webhook_key) = webhook_key(env, &var)?;
+
+        let data_retention_days = match var("DATA_RETENTION_DAYS") {
+            None => DEFAULT_DATA_RETENTION_DAYS,
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|d| *d <= MAX_DATA_RETENTION_DAYS)
+                .ok_or_else(|| {
+                    invalid(
+                        "DATA_RETENTION_DAYS",
+                        format!(
+                            "expected whole days from 0 to {MAX_DATA_RETENTION_DAYS}, got {v:?}"
+                        ),
+                    )
+                })?,
+        };
 
         Ok(Self {
             env,
@@ -204,6 +232,9 @@ impl Config {
             wix_api_base,
             token_info_cache_secs,
             outbox_max_backoff_secs,
+            webhook_public_key,
+            uses_dev_webhook_key,
+            data_retention_days,
         })
     }
 
@@ -228,6 +259,50 @@ fn seconds(
         Some(v) => v
             .parse()
             .map_err(|_| invalid(name, format!("expected whole seconds, got {v:?}"))),
+    }
+}
+
+/// `WIX_WEBHOOK_PUBLIC_KEY` (PEM text) or `WIX_WEBHOOK_PUBLIC_KEY_FILE` (a path to it); required
+/// in prod, where the committed development key is refused; the development key otherwise.
+fn webhook_key(
+    env: AppEnv,
+    var: &impl Fn(&str) -> Option<String>,
+) -> Result<(WebhookPublicKey, bool), ConfigError> {
+    const TEXT: &str = "WIX_WEBHOOK_PUBLIC_KEY";
+    const FILE: &str = "WIX_WEBHOOK_PUBLIC_KEY_FILE";
+    let configured = match (var(TEXT), var(FILE)) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                FILE,
+                format!("set either {TEXT} or {FILE}, not both"),
+            ))
+        }
+        (Some(pem), None) => Some((pem, TEXT)),
+        (None, Some(path)) => {
+            let pem = std::fs::read_to_string(&path)
+                .map_err(|e| invalid(FILE, format!("cannot read {path:?}: {e}")))?;
+            Some((pem, FILE))
+        }
+        (None, None) => None,
+    };
+    match (env, configured) {
+        (_, Some((pem, name))) => {
+            let key = WebhookPublicKey::from_pem(&pem).map_err(|reason| invalid(name, reason))?;
+            if env == AppEnv::Prod && key.is_dev_key() {
+                return Err(invalid(
+                    name,
+                    "this is the committed development key; use the public key from your app's Webhooks page in the Wix dashboard",
+                ));
+            }
+            let is_dev = key.is_dev_key();
+            Ok((key, is_dev))
+        }
+        (AppEnv::Prod, None) => Err(ConfigError::Required(TEXT)),
+        (AppEnv::Dev, None) => {
+            let key = WebhookPublicKey::from_pem(DEV_WEBHOOK_PUBLIC_KEY)
+                .map_err(|reason| invalid(TEXT, format!("built-in development key: {reason}")))?;
+            Ok((key, true))
+        }
     }
 }
 
@@ -273,6 +348,88 @@ mod tests {
         assert!(!format!("{c:?}").contains(DEV_APP_SECRET));
     }
 
+    const TEST_PUBLIC_KEY: &str = include_str!("../../tests/fixtures/webhook-test-public.pem");
+
+    fn prod(extra: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut vars = vec![
+            ("APP_ENV", "prod"),
+            ("WIX_APP_ID", "abc"),
+            ("WIX_APP_SECRET", "s"),
+        ];
+        vars.extend_from_slice(extra);
+        load(&vars)
+    }
+
+    #[test]
+    fn webhook_key_and_retention() {
+        let c = load(&[]).unwrap();
+        assert!(c.uses_dev_webhook_key);
+        assert!(c.webhook_public_key.is_dev_key());
+        assert_eq!(c.data_retention_days, DEFAULT_DATA_RETENTION_DAYS);
+
+        assert_eq!(
+            prod(&[]).unwrap_err(),
+            ConfigError::Required("WIX_WEBHOOK_PUBLIC_KEY")
+        );
+        let one_line = TEST_PUBLIC_KEY.trim().replace('\n', "\\n");
+        let c = prod(&[
+            ("WIX_WEBHOOK_PUBLIC_KEY", &one_line),
+            ("DATA_RETENTION_DAYS", "0"),
+        ])
+        .unwrap();
+        assert!(!c.uses_dev_webhook_key);
+        assert_eq!(c.data_retention_days, 0);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.pem");
+        std::fs::write(&path, TEST_PUBLIC_KEY).unwrap();
+        let path = path.display().to_string();
+        assert!(prod(&[("WIX_WEBHOOK_PUBLIC_KEY_FILE", &path)]).is_ok());
+
+        for (vars, name) in [
+            (
+                vec![("WIX_WEBHOOK_PUBLIC_KEY", DEV_WEBHOOK_PUBLIC_KEY)],
+                "WIX_WEBHOOK_PUBLIC_KEY",
+            ),
+            (
+                vec![("WIX_WEBHOOK_PUBLIC_KEY", "not a key")],
+                "WIX_WEBHOOK_PUBLIC_KEY",
+            ),
+            (
+                vec![("WIX_WEBHOOK_PUBLIC_KEY_FILE", "/nonexistent/key.pem")],
+                "WIX_WEBHOOK_PUBLIC_KEY_FILE",
+            ),
+            (
+                vec![
+                    ("WIX_WEBHOOK_PUBLIC_KEY", TEST_PUBLIC_KEY),
+                    ("WIX_WEBHOOK_PUBLIC_KEY_FILE", path.as_str()),
+                ],
+                "WIX_WEBHOOK_PUBLIC_KEY_FILE",
+            ),
+            (
+                vec![
+                    ("WIX_WEBHOOK_PUBLIC_KEY", TEST_PUBLIC_KEY),
+                    ("DATA_RETENTION_DAYS", "-1"),
+                ],
+                "DATA_RETENTION_DAYS",
+            ),
+            (
+                vec![
+                    ("WIX_WEBHOOK_PUBLIC_KEY", TEST_PUBLIC_KEY),
+                    ("DATA_RETENTION_DAYS", "36501"),
+                ],
+                "DATA_RETENTION_DAYS",
+            ),
+        ] {
+            match prod(&vars) {
+                Err(ConfigError::Invalid { name: n, .. }) => assert_eq!(n, name, "{vars:?}"),
+                other => panic!("{vars:?}: {other:?}"),
+            }
+        }
+        // The dev key is fine in dev, when named explicitly.
+        assert!(load(&[("WIX_WEBHOOK_PUBLIC_KEY", DEV_WEBHOOK_PUBLIC_KEY)]).is_ok());
+    }
+
     #[test]
     fn prod_requires_credentials() {
         assert_eq!(
@@ -283,12 +440,16 @@ mod tests {
             load(&[("APP_ENV", "prod"), ("WIX_APP_ID", "abc")]).unwrap_err(),
             ConfigError::Required("WIX_APP_SECRET")
         );
-        let c = load(&[
-            ("APP_ENV", "prod"),
-            ("WIX_APP_ID", "abc"),
-            ("WIX_APP_SECRET", "s"),
-        ])
-        .unwrap();
+        assert_eq!(
+            load(&[
+                ("APP_ENV", "prod"),
+                ("WIX_APP_ID", "abc"),
+                ("WIX_APP_SECRET", "s"),
+            ])
+            .unwrap_err(),
+            ConfigError::Required("WIX_WEBHOOK_PUBLIC_KEY")
+        );
+        let c = prod(&[("WIX_WEBHOOK_PUBLIC_KEY", TEST_PUBLIC_KEY)]).unwrap();
         assert!(!c.uses_dev_credentials);
         assert_eq!(c.frame_ancestors, DEFAULT_FRAME_ANCESTORS);
     }

@@ -2,14 +2,22 @@
 //!
 //! It embeds the dashboard and the widget in iframes with freshly signed instances, the way Wix
 //! would, for two demo sites, so a developer can use and test the app without a Wix account.
+//! Its lifecycle panel sends install/uninstall webhooks for the demo sites, signed with the
+//! development key and taken through the real verifier (`POST /dev/webhook`).
 
-use axum::extract::State;
-use axum::response::Html;
+use axum::extract::{Query, State};
+use axum::response::{Html, Redirect};
+use axum::Form;
 use chrono::Utc;
+use serde::Deserialize;
 
+use super::webhooks::handle_event;
 use super::{AppState, FAKE_WIX_PATH};
-use crate::auth::InstanceClaims;
+use crate::auth::{
+    sign_webhook, InstanceClaims, APP_INSTALLED, APP_REMOVED, DEV_WEBHOOK_PRIVATE_KEY,
+};
 use crate::model::Role;
+use crate::store::InstanceStatus;
 
 pub const DEMO_SITE_A: &str = "6f0e2a52-0d6c-4c7b-9a51-00000000000a";
 pub const DEMO_SITE_B: &str = "6f0e2a52-0d6c-4c7b-9a51-00000000000b";
@@ -24,7 +32,85 @@ struct Frame {
     height: u32,
 }
 
-pub async fn page(State(app): State<AppState>) -> Html<String> {
+/// The result of the last `/dev/webhook`, passed back in the redirect's query.
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    webhook: Option<String>,
+}
+
+/// Results `/dev/webhook` can report; anything else in the query is not echoed.
+const WEBHOOK_RESULTS: &[&str] = &[
+    "applied",
+    "duplicate",
+    "stale",
+    "ignored",
+    "invalid_webhook",
+    "invalid_webhook_signature",
+    "invalid_input",
+    "internal",
+];
+
+#[derive(Debug, Deserialize)]
+pub struct WebhookForm {
+    site: String,
+    event: String,
+}
+
+/// `POST /dev/webhook` (dev only): signs an install/uninstall event for a demo site with the
+/// development key, verifies and applies it like `/webhooks/wix` would, and returns to `/dev`.
+pub async fn send_webhook(State(app): State<AppState>, Form(form): Form<WebhookForm>) -> Redirect {
+    let back = |result: &str| Redirect::to(&format!("/dev?webhook={result}#lifecycle"));
+    let site = match form.site.as_str() {
+        "a" => DEMO_SITE_A,
+        "b" => DEMO_SITE_B,
+        _ => return back("invalid_input"),
+    };
+    let event = match form.event.as_str() {
+        APP_INSTALLED => APP_INSTALLED,
+        APP_REMOVED => APP_REMOVED,
+        _ => return back("invalid_input"),
+    };
+    let now = Utc::now();
+    let body = serde_json::json!({ "appId": app.config.app_id });
+    let Ok(token) = sign_webhook(DEV_WEBHOOK_PRIVATE_KEY, event, site, &body, now) else {
+        return back("internal");
+    };
+    // With a configured (non-dev) key this fails verification, exactly as it should.
+    let event = match app.webhook_verifier.verify_at(token.as_bytes(), now) {
+        Ok(event) => event,
+        Err(err) => return back(err.code().as_str()),
+    };
+    match handle_event(&app, &event, now).await {
+        Ok(outcome) => back(outcome.as_str()),
+        Err(err) => {
+            tracing::error!(error = %err, "dev webhook failed");
+            back("internal")
+        }
+    }
+}
+
+/// The lifecycle status of a demo site, looked up through a freshly signed and verified owner
+/// instance (the only way to hold its tenant id).
+async fn demo_status(app: &AppState, site: &str) -> &'static str {
+    let instance =
+        InstanceClaims::for_role(site, &app.config.app_id, Role::Owner, "owner", Utc::now())
+            .sign(app.config.app_secret.expose());
+    let Ok(identity) = app.auth.instances().verify_at(&instance, Utc::now()) else {
+        return "unknown";
+    };
+    match app.store.instances().get(identity.tenant()).await {
+        Ok(None) => "active (no webhook yet)",
+        Ok(Some(rec)) => match (rec.status, rec.purged_at) {
+            (InstanceStatus::Active, _) => "active",
+            (InstanceStatus::Removed, None) => "removed (data kept until the retention runs out)",
+            (InstanceStatus::Removed, Some(_)) => "removed (data purged)",
+        },
+        Err(_) => "unknown",
+    }
+}
+
+pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -> Html<String> {
     let config = &app.config;
     let sign = |site: &str, role: Role, subject: &str| {
         InstanceClaims::for_role(site, &config.app_id, role, subject, Utc::now())
@@ -126,15 +212,32 @@ pub async fn page(State(app): State<AppState>) -> Html<String> {
             height = frame.height,
         ));
     }
+    let last = query
+        .webhook
+        .as_deref()
+        .and_then(|r| WEBHOOK_RESULTS.iter().find(|known| **known == r))
+        .map(|r| format!(r#"<p data-testid="webhook-result">Last webhook: <code>{r}</code></p>"#))
+        .unwrap_or_default();
+    let mut lifecycle = String::new();
+    for (key, label, site) in [("a", "Site A", DEMO_SITE_A), ("b", "Site B", DEMO_SITE_B)] {
+        let status = demo_status(&app, site).await;
+        lifecycle.push_str(&format!(
+            r#"<li>{label}: <span id="site-{key}-status">{status}</span>
+<form method="post" action="/dev/webhook" style="display:inline"><input type="hidden" name="site" value="{key}"><input type="hidden" name="event" value="{APP_INSTALLED}"><button id="site-{key}-install">Install</button></form>
+<form method="post" action="/dev/webhook" style="display:inline"><input type="hidden" name="site" value="{key}"><input type="hidden" name="event" value="{APP_REMOVED}"><button id="site-{key}-uninstall">Uninstall</button></form></li>"#
+        ));
+    }
     Html(format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Dev host · Wix app</title><link rel="stylesheet" href="/pkg/wix-app.css"></head>
 <body class="dev-host"><header><h1>Dev host</h1>
 <p>This page plays the Wix host (APP_ENV=dev only). Each frame gets a freshly signed instance for app <code>{app_id}</code>.
-Site A and site B are separate Wix sites: what one submits, the other never sees. Reload for new instances.</p>{fake_note}</header>
+Site A and site B are separate Wix sites: what one submits, the other never sees. Reload for new instances.</p>{fake_note}
+<section id="lifecycle"><h2>Lifecycle webhooks</h2><p>Sends <code>AppInstalled</code> / <code>AppRemoved</code> to the app, signed with the development key. Data of a removed site is purged after DATA_RETENTION_DAYS={retention}.</p>{last}<ul>{lifecycle}</ul></section></header>
 <main class="dev-grid">{body}</main></body></html>"#,
         app_id = config.app_id,
+        retention = config.data_retention_days,
         fake_note = match &app.fake_wix {
             Some(_) => format!(
                 r#"<p>Wix API calls go to the in-process fake Wix at <code>{FAKE_WIX_PATH}</code>: see the contacts it holds for <a href="{FAKE_WIX_PATH}/_fake/contacts?instance_id={DEMO_SITE_A}">site A</a> and <a href="{FAKE_WIX_PATH}/_fake/contacts?instance_id={DEMO_SITE_B}">site B</a>.</p>"#

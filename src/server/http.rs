@@ -1,5 +1,6 @@
-//! HTTP edges: CORS, security headers, body limits, JSON errors for everything under `/api`,
-//! and the health check.
+//! HTTP edges: CORS, security headers, JSON errors for everything under `/api`, and the health
+//! check. The 64 KiB body limit is applied in `router` to everything but the webhook route, which
+//! has its own.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -15,7 +16,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::{AppState, Config};
@@ -25,13 +25,13 @@ use crate::api::{ApiError, ErrorCode};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Wraps the router in the edge layers. The last layer added is the outermost, so CORS sees
-/// (and answers preflights for) every request first, including 404s and errors.
+/// (and answers preflights for) every request first, including 404s and errors. The body limit
+/// ([`MAX_BODY_BYTES`]) is the innermost layer of the app router, added in `router`.
 pub fn edges(router: Router, config: &Config) -> Router {
     let frame_ancestors =
         HeaderValue::from_str(&format!("frame-ancestors {}", config.frame_ancestors))
             .unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'none'"));
     router
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn(api_json_edges))
         .layer(SetResponseHeaderLayer::overriding(
             CONTENT_SECURITY_POLICY,
@@ -150,7 +150,7 @@ fn is_json(content_type: &HeaderValue) -> bool {
     })
 }
 
-fn error_response(error: ApiError) -> Response {
+pub(super) fn error_response(error: ApiError) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (
         status,

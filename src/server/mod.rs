@@ -1,23 +1,28 @@
-//! The axum server: state, router, HTTP edges and the command line.
+//! The axum server: state, router, HTTP edges, webhooks and the command line.
 
 pub mod cli;
 pub mod config;
 mod dev_host;
 mod http;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::FromRef;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
 use crate::app::{shell, App};
-use crate::auth::{AccessTokenOptions, AccessTokenVerifier, Authenticator, InstanceVerifier};
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::auth::{
+    AccessTokenOptions, AccessTokenVerifier, Authenticator, InstanceVerifier, WebhookVerifier,
+};
 use crate::jobs::contact_sync::ContactSyncWorker;
 use crate::store::Store;
 use crate::wix::fake::FakeWix;
@@ -37,6 +42,7 @@ pub struct AppState {
     pub contact_sync: ContactSyncWorker,
     /// Dev only, when `WIX_API_BASE` is unset: the fake Wix this process serves and calls.
     pub fake_wix: Option<FakeWix>,
+    pub webhook_verifier: Arc<WebhookVerifier>,
 }
 
 impl AppState {
@@ -75,6 +81,8 @@ impl AppState {
             wix.clone(),
             Duration::from_secs(config.outbox_max_backoff_secs),
         );
+        let webhook_verifier =
+            WebhookVerifier::new(config.webhook_public_key.clone(), &config.app_id);
         Self {
             config: Arc::new(config),
             store,
@@ -82,6 +90,7 @@ impl AppState {
             wix,
             contact_sync,
             fake_wix,
+            webhook_verifier: Arc::new(webhook_verifier),
         }
     }
 }
@@ -105,8 +114,8 @@ impl FromRef<RouterState> for AppState {
     }
 }
 
-/// The whole application: pages, `/api` server functions, `/healthz`, `/dev` (dev only),
-/// static files, wrapped in the HTTP edge layers.
+/// The whole application: pages, `/api` server functions, `/healthz`, `/webhooks/wix`,
+/// `/dev` (dev only), static files, wrapped in the HTTP edge layers.
 pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
     let state = RouterState {
@@ -120,7 +129,9 @@ pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
 
     let mut router = Router::new().route("/healthz", get(http::healthz));
     if app.config.is_dev() {
-        router = router.route("/dev", get(dev_host::page));
+        router = router
+            .route("/dev", get(dev_host::page))
+            .route("/dev/webhook", post(dev_host::send_webhook));
     }
     if let Some(fake) = &app.fake_wix {
         router = router.nest_service(FAKE_WIX_PATH, fake.router());
@@ -134,8 +145,16 @@ pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
             RouterState,
             _,
         >(context, shell))
-        .with_state(state);
-    http::edges(router, &app.config)
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(http::MAX_BODY_BYTES));
+    // The webhook route reads its body with its own, larger limit (and answers 413 in JSON).
+    let webhooks = Router::new()
+        .route(
+            webhooks::WEBHOOK_PATH,
+            post(webhooks::receive).fallback(webhooks::method_not_allowed),
+        )
+        .with_state(app.clone());
+    http::edges(router.merge(webhooks), &app.config)
 }
 
 /// Logs to stderr; `RUST_LOG` filters (default `info`).
@@ -161,7 +180,14 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let store = Store::open(&config.database_url)
         .await
         .map_err(|e| format!("database {}: {e}", config.database_url))?;
+    if config.uses_dev_webhook_key {
+        tracing::warn!("APP_ENV=dev: webhooks are verified with the committed development key (dev/webhook-dev-public.pem); set WIX_WEBHOOK_PUBLIC_KEY to use your app's");
+    }
     let env = config.env;
+    let purge = tokio::spawn(webhooks::purge_loop(
+        store.clone(),
+        config.data_retention_days,
+    ));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -189,6 +215,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
     .map_err(|e| format!("server error: {e}"))?;
     let _ = stop_worker.send(());
     let _ = worker.await;
+    purge.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

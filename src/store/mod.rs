@@ -6,6 +6,7 @@
 mod app_tokens;
 mod contact_sync;
 mod feedback;
+mod instances;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -17,6 +18,10 @@ pub use app_tokens::AppTokenRepo;
 pub use contact_sync::{ContactSyncRepo, PendingSync};
 pub use feedback::{
     FeedbackCounts, FeedbackRepo, ListQuery, NewFeedback, Page, PageCursor, StoredFeedback,
+};
+pub use instances::{
+    DeliveredEvent, InstanceRecord, InstanceRepo, InstanceStatus, Lifecycle, Outcome, PurgeReport,
+    EVENT_KEY_RETENTION_DAYS,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +100,10 @@ impl Store {
 
     pub fn contact_sync(&self) -> ContactSyncRepo<'_> {
         ContactSyncRepo::new(&self.pool)
+    }
+
+    pub fn instances(&self) -> InstanceRepo<'_> {
+        InstanceRepo::new(&self.pool)
     }
 
     pub async fn close(&self) {

@@ -16,6 +16,11 @@ pub const SECRET: &str = "integration-test-secret";
 pub const APP_ID: &str = "4f6c2d1e-0000-4000-8000-0000000000aa";
 pub const SITE_A: &str = "site-a-0000-4000-8000-000000000001";
 pub const SITE_B: &str = "site-b-0000-4000-8000-000000000002";
+/// Test-only RSA key pair (tests/fixtures); the server trusts the public half for webhooks.
+pub const WEBHOOK_PRIVATE_KEY: &str = include_str!("../fixtures/webhook-test-private.pem");
+pub const WEBHOOK_PUBLIC_KEY: &str = include_str!("../fixtures/webhook-test-public.pem");
+/// A second test key pair the server does not trust.
+pub const OTHER_PRIVATE_KEY: &str = include_str!("../fixtures/webhook-other-private.pem");
 
 pub struct TestApp {
     pub base: String,
@@ -28,6 +33,8 @@ pub struct TestApp {
     dir: Option<tempfile::TempDir>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
+    /// The server's own store, to drive the purge job with an injected clock.
+    pub store: Store,
 }
 
 pub async fn spawn() -> TestApp {
@@ -65,6 +72,7 @@ async fn start(
         ("WIX_APP_SECRET", SECRET),
         ("ALLOWED_ORIGINS", "https://shop.example.com"),
         ("OUTBOX_MAX_BACKOFF_SECS", "1"),
+        ("WIX_WEBHOOK_PUBLIC_KEY", WEBHOOK_PUBLIC_KEY),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -107,6 +115,7 @@ async fn start(
         db_path,
         database_url,
         fake,
+        store: state.store.clone(),
         app: state,
         dir: Some(dir),
         stop: Some(stop),

@@ -1,0 +1,286 @@
+//! The instance lifecycle: which sites have the app installed, which removed it, and when a
+//! removed site's data is due for deletion.
+//!
+//! Wix delivers install/uninstall webhooks at least once and possibly late, so every change here
+//! is idempotent (a delivery already recorded in `webhook_events` changes nothing) and
+//! order-safe (an event older than the newest one applied to the instance is ignored).
+
+use chrono::{DateTime, Duration, Utc};
+use sqlx::{Row, SqlitePool};
+
+use super::StoreError;
+use crate::auth::TenantId;
+
+/// What a lifecycle event does to its instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    Installed,
+    Removed,
+}
+
+/// A delivery to record. `change` is `None` for event types the app does not act on.
+#[derive(Debug, Clone)]
+pub struct DeliveredEvent<'a> {
+    /// Idempotency key: the same delivery twice has the same key.
+    pub key: &'a str,
+    pub event_type: &'a str,
+    pub tenant: Option<&'a TenantId>,
+    pub change: Option<Lifecycle>,
+    /// When the event happened (clamped to `received_at` by [`InstanceRepo::record`]).
+    pub event_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// What recording an event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The instance's state now reflects the event.
+    Applied,
+    /// This exact delivery was recorded before; nothing changed.
+    Duplicate,
+    /// A newer event for the instance was already applied; nothing changed.
+    Stale,
+    /// Recorded, but the event type does not touch the lifecycle.
+    Ignored,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Applied => "applied",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Stale => "stale",
+            Outcome::Ignored => "ignored",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceStatus {
+    Active,
+    Removed,
+}
+
+impl InstanceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstanceStatus::Active => "active",
+            InstanceStatus::Removed => "removed",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(InstanceStatus::Active),
+            "removed" => Some(InstanceStatus::Removed),
+            _ => None,
+        }
+    }
+}
+
+/// One row of `instances`, times as unix microseconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceRecord {
+    pub status: InstanceStatus,
+    pub installed_at: Option<i64>,
+    pub removed_at: Option<i64>,
+    pub last_event_at: i64,
+    pub purged_at: Option<i64>,
+}
+
+/// What a purge run deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    pub instances: u64,
+    pub feedback_rows: u64,
+}
+
+/// Processed-delivery keys older than this are forgotten; a redelivery that late is still
+/// harmless because older events never override newer ones.
+pub const EVENT_KEY_RETENTION_DAYS: i64 = 90;
+
+pub struct InstanceRepo<'a> {
+    pool: &'a SqlitePool,
+}
+
+impl<'a> InstanceRepo<'a> {
+    pub(super) fn new(pool: &'a SqlitePool) -> Self {
+        Self { pool }
+    }
+
+    /// Records a delivery and applies it to its instance, in one transaction.
+    pub async fn record(&self, event: &DeliveredEvent<'_>) -> Result<Outcome, StoreError> {
+        let received_us = event.received_at.timestamp_micros();
+        // `iat` may be up to the leeway ahead of our clock; never store a future time.
+        let event_us = event.event_at.timestamp_micros().min(received_us);
+
+        let mut tx = self.pool.begin().await?;
+        // A write first, so the transaction holds SQLite's write lock from here on.
+        let inserted = sqlx::query(
+            "INSERT INTO webhook_events (event_key, event_type, instance_id, event_at, received_at)
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_key) DO NOTHING",
+        )
+        .bind(event.key)
+        .bind(event.event_type)
+        .bind(event.tenant.map(TenantId::as_str))
+        .bind(event_us)
+        .bind(received_us)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            tx.commit().await?;
+            return Ok(Outcome::Duplicate);
+        }
+        let (Some(tenant), Some(change)) = (event.tenant, event.change) else {
+            tx.commit().await?;
+            return Ok(Outcome::Ignored);
+        };
+
+        let current =
+            sqlx::query("SELECT status, last_event_at FROM instances WHERE instance_id = ?")
+                .bind(tenant.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let outcome = match current {
+            None => {
+                let (status, installed_at, removed_at) = match change {
+                    Lifecycle::Installed => (InstanceStatus::Active, Some(event_us), None),
+                    Lifecycle::Removed => (InstanceStatus::Removed, None, Some(event_us)),
+                };
+                sqlx::query(
+                    "INSERT INTO instances (instance_id, status, installed_at, removed_at, last_event_at, purged_at, updated_at)
+                     VALUES (?, ?, ?, ?, ?, NULL, ?)",
+                )
+                .bind(tenant.as_str())
+                .bind(status.as_str())
+                .bind(installed_at)
+                .bind(removed_at)
+                .bind(event_us)
+                .bind(received_us)
+                .execute(&mut *tx)
+                .await?;
+                Outcome::Applied
+            }
+            Some(row) => {
+                let last: i64 = row.try_get("last_event_at")?;
+                let status = InstanceStatus::parse(row.try_get("status")?);
+                if event_us < last {
+                    Outcome::Stale
+                } else {
+                    let sql = match (change, status) {
+                        // A reinstall: active again, removal and purge forgotten.
+                        (Lifecycle::Installed, Some(InstanceStatus::Removed) | None) => {
+                            "UPDATE instances SET status = 'active', installed_at = ?1, removed_at = NULL,
+                             purged_at = NULL, last_event_at = ?1, updated_at = ?2 WHERE instance_id = ?3"
+                        }
+                        (Lifecycle::Removed, Some(InstanceStatus::Active) | None) => {
+                            "UPDATE instances SET status = 'removed', removed_at = ?1,
+                             last_event_at = ?1, updated_at = ?2 WHERE instance_id = ?3"
+                        }
+                        // Same state again (a re-sent event): only the event clock moves.
+                        (Lifecycle::Installed, Some(InstanceStatus::Active))
+                        | (Lifecycle::Removed, Some(InstanceStatus::Removed)) => {
+                            "UPDATE instances SET last_event_at = ?1, updated_at = ?2 WHERE instance_id = ?3"
+                        }
+                    };
+                    sqlx::query(sql)
+                        .bind(event_us)
+                        .bind(received_us)
+                        .bind(tenant.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                    Outcome::Applied
+                }
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// The lifecycle row of an instance; `None` when no webhook ever mentioned it.
+    pub async fn get(&self, tenant: &TenantId) -> Result<Option<InstanceRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT status, installed_at, removed_at, last_event_at, purged_at FROM instances WHERE instance_id = ?",
+        )
+        .bind(tenant.as_str())
+        .fetch_optional(self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(InstanceRecord {
+                status: InstanceStatus::parse(row.try_get("status")?)
+                    .unwrap_or(InstanceStatus::Active),
+                installed_at: row.try_get("installed_at")?,
+                removed_at: row.try_get("removed_at")?,
+                last_event_at: row.try_get("last_event_at")?,
+                purged_at: row.try_get("purged_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// True when the instance's newest lifecycle event is a removal. Never-seen instances are
+    /// active.
+    pub async fn is_removed(&self, tenant: &TenantId) -> Result<bool, StoreError> {
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM instances WHERE instance_id = ?")
+                .bind(tenant.as_str())
+                .fetch_optional(self.pool)
+                .await?;
+        Ok(status.as_deref() == Some(InstanceStatus::Removed.as_str()))
+    }
+
+    /// Deletes the data of every instance removed at or before `now - retention` and not
+    /// reinstalled since, and marks it purged. One transaction: a reinstall racing with the
+    /// purge either lands before (and the instance is skipped) or after (and finds it purged).
+    pub async fn purge_removed(
+        &self,
+        now: DateTime<Utc>,
+        retention: Duration,
+    ) -> Result<PurgeReport, StoreError> {
+        let Some(cutoff) = now.checked_sub_signed(retention) else {
+            return Ok(PurgeReport::default());
+        };
+        let cutoff = cutoff.timestamp_micros();
+        let now_us = now.timestamp_micros();
+        let mut tx = self.pool.begin().await?;
+        let feedback = sqlx::query(
+            "DELETE FROM feedback WHERE instance_id IN (SELECT instance_id FROM instances
+             WHERE status = 'removed' AND purged_at IS NULL AND removed_at <= ?)",
+        )
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?;
+        // Contact-sync rows go with their feedback (ON DELETE CASCADE); app tokens go too.
+        sqlx::query(
+            "DELETE FROM wix_app_tokens WHERE instance_id IN (SELECT instance_id FROM instances
+             WHERE status = 'removed' AND purged_at IS NULL AND removed_at <= ?)",
+        )
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?;
+        let instances = sqlx::query(
+            "UPDATE instances SET purged_at = ?, updated_at = ?
+             WHERE status = 'removed' AND purged_at IS NULL AND removed_at <= ?",
+        )
+        .bind(now_us)
+        .bind(now_us)
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(PurgeReport {
+            instances: instances.rows_affected(),
+            feedback_rows: feedback.rows_affected(),
+        })
+    }
+
+    /// Forgets processed-delivery keys received before `now - EVENT_KEY_RETENTION_DAYS`.
+    pub async fn prune_event_keys(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let before = (now - Duration::days(EVENT_KEY_RETENTION_DAYS)).timestamp_micros();
+        let result = sqlx::query("DELETE FROM webhook_events WHERE received_at < ?")
+            .bind(before)
+            .execute(self.pool)
+            .await?;
+        Ok(result.rows_affected())
+    }
+}
