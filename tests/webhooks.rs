@@ -567,3 +567,31 @@ async fn dev_page_sends_lifecycle_webhooks_with_the_dev_key() {
     assert!(html.contains("Last webhook: <code>invalid_webhook_signature</code>"));
     assert!(html.contains(r#"<span id="site-a-status">active (no webhook yet)"#));
 }
+
+#[tokio::test]
+async fn removal_drops_the_app_token_and_reinstall_fetches_a_new_one() {
+    let app = spawn().await;
+    // The summary asks Wix for the site name, which needs an app token.
+    app.total(SITE_A).await;
+    assert!(app.store.app_tokens().get(SITE_A).await.unwrap().is_some());
+    assert_eq!(app.fake.token_requests(SITE_A), 1);
+
+    app.webhook_ok(removed(SITE_A, Utc::now())).await;
+    assert!(
+        app.store.app_tokens().get(SITE_A).await.unwrap().is_none(),
+        "token left behind"
+    );
+
+    app.webhook_ok(installed(SITE_A, Utc::now() + chrono::Duration::seconds(1)))
+        .await;
+    app.app
+        .wix
+        .site_info(&tenant(SITE_A), std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.fake.token_requests(SITE_A),
+        2,
+        "a fresh token after reinstall"
+    );
+}
