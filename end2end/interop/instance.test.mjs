@@ -17,7 +17,7 @@ function sign(args) {
   assert.ok(existsSync(bin), `server binary not found at ${bin}; run cargo leptos build first`);
   return execFileSync(bin, ['sign-instance', ...args], {
     cwd: root,
-    env: { PATH: process.env.PATH, APP_ENV: 'prod', WIX_APP_ID: appId, WIX_APP_SECRET: secret },
+    env: { PATH: process.env.PATH, APP_ENV: 'dev', WIX_APP_ID: appId, WIX_APP_SECRET: secret },
     encoding: 'utf8',
   }).trim();
 }
