@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
-.PHONY: dev test setup build release lint unit e2e
+.PHONY: dev test setup build release lint unit e2e durability
 
 ## Install what is missing, then run the app with live reload on http://127.0.0.1:3000 (open /dev).
 dev:
@@ -32,5 +32,10 @@ unit:
 	cargo test --features ssr
 
 e2e: build
+	scripts/check-bundle.sh
 	cd end2end && node --test interop/
 	cd end2end && npx playwright test
+
+## kill -9 mid-burst, restart, check every acknowledged submission is stored.
+durability: build
+	scripts/durability.sh

@@ -22,6 +22,7 @@ use crate::wix::WixClient;
 pub struct Caller {
     state: AppState,
     pub identity: VerifiedIdentity,
+    client: Option<std::net::IpAddr>,
 }
 
 impl Caller {
@@ -41,10 +42,18 @@ impl Caller {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip());
-        let identity = state.auth.authenticate(header, client).await.inspect_err(|err| {
-            // The code only: the header itself is a credential and never reaches a log.
-            tracing::info!(code = err.code().as_str(), path = %parts.uri.path(), "rejected authorization");
-        })?;
+        let identity = match state.auth.authenticate(header, client).await {
+            Ok(identity) => identity,
+            Err(err) => {
+                // The code only: the header itself is a credential and never reaches a log.
+                tracing::info!(code = err.code().as_str(), path = %parts.uri.path(), "rejected authorization");
+                return Err(state.rate_limits.auth_failure(client, err.into()));
+            }
+        };
+        // Shown on the request's log span (see server::http::trace_layer).
+        let span = tracing::Span::current();
+        span.record("instance_id", identity.tenant().as_str());
+        span.record("role", identity.role().as_str());
         if state
             .store
             .instances()
@@ -54,7 +63,18 @@ impl Caller {
             tracing::info!(instance_id = identity.tenant().as_str(), path = %parts.uri.path(), "request from a removed instance");
             return Err(ApiError::instance_removed());
         }
-        Ok(Self { state, identity })
+        Ok(Self {
+            state,
+            identity,
+            client,
+        })
+    }
+
+    /// Applies the per-visitor submission rate limit.
+    pub fn limit_submission(&self) -> Result<(), ApiError> {
+        self.state
+            .rate_limits
+            .submission(&self.identity, self.client)
     }
 
     pub fn store(&self) -> &Store {

@@ -42,6 +42,12 @@ pub enum ErrorCode {
     Internal,
     Unavailable,
     AuthUnavailable,
+    /// Too many requests in flight: shed instead of queueing.
+    Overloaded,
+    /// The request took longer than the server allows.
+    Timeout,
+    // 431
+    HeadersTooLarge,
     /// Client side only: the request never got a JSON answer (network down, server gone).
     Network,
     /// A code this build does not know (a newer server); keeps old clients decoding.
@@ -68,7 +74,11 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::TooManyRequests => 429,
-            ErrorCode::Unavailable | ErrorCode::AuthUnavailable => 503,
+            ErrorCode::HeadersTooLarge => 431,
+            ErrorCode::Unavailable
+            | ErrorCode::AuthUnavailable
+            | ErrorCode::Overloaded
+            | ErrorCode::Timeout => 503,
             ErrorCode::Internal | ErrorCode::Network | ErrorCode::Unknown => 500,
         }
     }
@@ -87,6 +97,9 @@ impl ErrorCode {
             ErrorCode::InvalidAccessToken => "invalid_access_token",
             ErrorCode::TooManyRequests => "too_many_requests",
             ErrorCode::AuthUnavailable => "auth_unavailable",
+            ErrorCode::Overloaded => "overloaded",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::HeadersTooLarge => "headers_too_large",
             ErrorCode::InvalidWebhookSignature => "invalid_webhook_signature",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::InstanceRemoved => "instance_removed",
@@ -108,7 +121,7 @@ impl ErrorCode {
 }
 
 /// What a 429/503 answer tells the client to wait, in seconds.
-pub const RETRY_AFTER_SECS: &str = "60";
+pub const RETRY_AFTER_SECS: u64 = 60;
 
 /// `{"error": code, "message": text}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -116,6 +129,9 @@ pub const RETRY_AFTER_SECS: &str = "60";
 pub struct ApiError {
     pub error: ErrorCode,
     pub message: String,
+    /// For 429/503: seconds the client should wait (sent as `Retry-After`, not in the body).
+    #[serde(skip)]
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -123,7 +139,29 @@ impl ApiError {
         Self {
             error,
             message: message.into(),
+            retry_after_secs: None,
         }
+    }
+
+    /// 429 `too_many_requests`, retry after `secs`.
+    pub fn too_many_requests(message: impl Into<String>, secs: u64) -> Self {
+        Self::new(ErrorCode::TooManyRequests, message).retry_after(secs)
+    }
+
+    /// Sets `Retry-After`: on the current server-function response (server_fn turns the error
+    /// into the body itself, so the header must be set here), and on this value for responses
+    /// built outside server_fn.
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        let secs = secs.max(1);
+        self.retry_after_secs = Some(secs);
+        #[cfg(feature = "ssr")]
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.insert_header(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs),
+            );
+        }
+        self
     }
 
     pub fn invalid_input(message: impl Into<String>) -> Self {
@@ -195,15 +233,6 @@ impl FromServerFnError for ApiError {
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             if let Ok(status) = axum::http::StatusCode::from_u16(self.status()) {
                 response.set_status(status);
-            }
-            if matches!(
-                self.error,
-                ErrorCode::TooManyRequests | ErrorCode::AuthUnavailable
-            ) {
-                response.insert_header(
-                    axum::http::header::RETRY_AFTER,
-                    axum::http::HeaderValue::from_static(RETRY_AFTER_SECS),
-                );
             }
         }
         <JsonEncoding as Encodes<Self>>::encode(self)

@@ -67,6 +67,7 @@ pub async fn submit_feedback(
 ) -> Result<Submitted, ApiError> {
     let caller = crate::api::context::Caller::authenticate().await?;
     let new = crate::api::validate::new_feedback(req)?;
+    caller.limit_submission()?;
     let stored = caller
         .store()
         .feedback()

@@ -45,6 +45,12 @@ impl AuthError {
 
 impl From<AuthError> for ApiError {
     fn from(err: AuthError) -> Self {
-        ApiError::new(err.code(), err.to_string())
+        let error = ApiError::new(err.code(), err.to_string());
+        match err {
+            AuthError::TooManyAttempts | AuthError::VerifierUnavailable => {
+                error.retry_after(crate::api::error::RETRY_AFTER_SECS)
+            }
+            _ => error,
+        }
     }
 }

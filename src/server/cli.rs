@@ -122,8 +122,9 @@ pub async fn run(args: Vec<std::ffi::OsString>) -> Result<(), String> {
             Ok(())
         }
         Command::Serve => {
-            super::init_tracing();
-            super::serve(config()?).await
+            let config = config()?;
+            super::init_tracing(config.log_format);
+            super::serve(config).await
         }
         Command::SignInstance {
             instance_id,

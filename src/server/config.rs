@@ -17,8 +17,22 @@ pub const DEFAULT_INSTANCE_MAX_AGE_SECS: u64 = 86_400;
 pub const DEFAULT_TOKEN_INFO_CACHE_SECS: u64 = 300;
 pub const DEFAULT_OUTBOX_MAX_BACKOFF_SECS: u64 = 60;
 pub const DEFAULT_DATA_RETENTION_DAYS: u32 = 30;
+pub const DEFAULT_SUBMIT_RATE_PER_MINUTE: u64 = 5;
+pub const DEFAULT_SUBMIT_BURST: u64 = 2;
+pub const DEFAULT_AUTH_FAILURES_PER_MINUTE: u64 = 30;
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: u64 = 512;
 /// A hundred years: larger values are certainly a typo.
 pub const MAX_DATA_RETENTION_DAYS: u32 = 36_500;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (default).
+    Text,
+    /// One JSON object per line, for production log pipelines.
+    Json,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {
@@ -72,6 +86,15 @@ pub struct Config {
     pub uses_dev_webhook_key: bool,
     /// Days between an uninstall and the deletion of the site's data; 0 deletes at once.
     pub data_retention_days: u32,
+    /// Feedback submissions per (site, visitor) per minute, and the burst above that rate.
+    pub submit_rate_per_minute: u32,
+    pub submit_burst: u32,
+    /// Failed authentications per client address per minute before answering 429.
+    pub auth_failures_per_minute: u32,
+    pub request_timeout_secs: u64,
+    /// Requests handled at once; more are shed with 503 instead of queueing.
+    pub max_concurrent_requests: usize,
+    pub log_format: LogFormat,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -220,6 +243,42 @@ impl Config {
                 })?,
         };
 
+        let positive = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            let n = seconds(&var, name, default)?;
+            if n == 0 {
+                return Err(invalid(name, "must be at least 1"));
+            }
+            Ok(n)
+        };
+        let small = |name: &'static str, default: u64| -> Result<u32, ConfigError> {
+            u32::try_from(positive(name, default)?).map_err(|_| invalid(name, "is too large"))
+        };
+        let submit_rate_per_minute =
+            small("SUBMIT_RATE_PER_MINUTE", DEFAULT_SUBMIT_RATE_PER_MINUTE)?;
+        let submit_burst = small("SUBMIT_BURST", DEFAULT_SUBMIT_BURST)?;
+        let auth_failures_per_minute =
+            small("AUTH_FAILURES_PER_MINUTE", DEFAULT_AUTH_FAILURES_PER_MINUTE)?;
+        let request_timeout_secs = positive("REQUEST_TIMEOUT_SECS", DEFAULT_REQUEST_TIMEOUT_SECS)?;
+        let max_concurrent_requests = usize::try_from(positive(
+            "MAX_CONCURRENT_REQUESTS",
+            DEFAULT_MAX_CONCURRENT_REQUESTS,
+        )?)
+        .map_err(|_| invalid("MAX_CONCURRENT_REQUESTS", "is too large"))?;
+        let log_format = match var("LOG_FORMAT")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(invalid(
+                    "LOG_FORMAT",
+                    format!("expected text or json, got {other:?}"),
+                ))
+            }
+        };
+
         Ok(Self {
             env,
             app_id,
@@ -235,6 +294,12 @@ impl Config {
             webhook_public_key,
             uses_dev_webhook_key,
             data_retention_days,
+            submit_rate_per_minute,
+            submit_burst,
+            auth_failures_per_minute,
+            request_timeout_secs,
+            max_concurrent_requests,
+            log_format,
         })
     }
 
@@ -468,6 +533,10 @@ mod tests {
             ("WIX_API_BASE", "www.wixapis.com"),
             ("OUTBOX_MAX_BACKOFF_SECS", "soon"),
             ("TOKEN_INFO_CACHE_SECS", "1.5"),
+            ("SUBMIT_RATE_PER_MINUTE", "0"),
+            ("REQUEST_TIMEOUT_SECS", "x"),
+            ("MAX_CONCURRENT_REQUESTS", "0"),
+            ("LOG_FORMAT", "xml"),
         ] {
             match load(&[(name, value)]) {
                 Err(ConfigError::Invalid { name: n, .. }) => assert_eq!(n, name),

@@ -6,7 +6,9 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use axum::body::Body;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::{Request, State};
+use axum::http::header::RETRY_AFTER;
 use axum::http::header::{
     ALLOW, AUTHORIZATION, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION,
     REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
@@ -14,15 +16,24 @@ use axum::http::header::{
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router};
+use axum::{BoxError, Json, Router};
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::ServiceBuilder;
+use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tracing::Span;
 
 use super::{AppState, Config};
 use crate::api::{ApiError, ErrorCode};
 
 /// Request bodies larger than this are refused with 413 before any handler runs.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// All request header names and values together may not exceed this (431 otherwise).
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 /// Wraps the router in the edge layers. The last layer added is the outermost, so CORS sees
 /// (and answers preflights for) every request first, including 404s and errors. The body limit
@@ -31,8 +42,31 @@ pub fn edges(router: Router, config: &Config) -> Router {
     let frame_ancestors =
         HeaderValue::from_str(&format!("frame-ancestors {}", config.frame_ancestors))
             .unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'none'"));
+    let shed_load = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(|_: BoxError| async {
+            error_response(ApiError {
+                retry_after_secs: Some(1),
+                ..ApiError::new(
+                    ErrorCode::Overloaded,
+                    "The server is too busy right now. Please try again in a moment.",
+                )
+            })
+        }))
+        .load_shed()
+        .layer(GlobalConcurrencyLimitLayer::new(
+            config.max_concurrent_requests,
+        ));
     router
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(config.request_timeout_secs),
+        ))
         .layer(middleware::from_fn(api_json_edges))
+        .layer(middleware::from_fn(limit_header_size))
+        .layer(shed_load)
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(trace_layer())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(SetResponseHeaderLayer::overriding(
             CONTENT_SECURITY_POLICY,
             frame_ancestors,
@@ -129,6 +163,10 @@ async fn api_json_edges(req: Request, next: Next) -> Response {
             ErrorCode::PayloadTooLarge,
             format!("The request body is larger than {MAX_BODY_BYTES} bytes."),
         ),
+        StatusCode::SERVICE_UNAVAILABLE => ApiError::new(
+            ErrorCode::Timeout,
+            "The request took too long. Please try again.",
+        ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
             ErrorCode::UnsupportedMediaType,
             "Send the request body as JSON.",
@@ -152,12 +190,77 @@ fn is_json(content_type: &HeaderValue) -> bool {
 
 pub(super) fn error_response(error: ApiError) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (
+    let mut response = (
         status,
         [(CONTENT_TYPE, "application/json")],
         error.to_json(),
     )
-        .into_response()
+        .into_response();
+    if let Some(secs) = error.retry_after_secs {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
+}
+
+/// Refuses requests whose headers add up to more than [`MAX_HEADER_BYTES`] (431).
+async fn limit_header_size(req: Request, next: Next) -> Response {
+    let size: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if size > MAX_HEADER_BYTES {
+        return error_response(ApiError::new(
+            ErrorCode::HeadersTooLarge,
+            format!("The request headers are larger than {MAX_HEADER_BYTES} bytes."),
+        ));
+    }
+    next.run(req).await
+}
+
+/// One span per request: request id, method, path (never the query: page URLs carry the signed
+/// instance), and once known the instance id and role (recorded by `Caller::authenticate`),
+/// status and latency. The `response` event is the access log line.
+#[allow(clippy::type_complexity)]
+fn trace_layer() -> TraceLayer<
+    SharedClassifier<ServerErrorsAsFailures>,
+    impl Fn(&Request) -> Span + Clone,
+    (),
+    impl Fn(&Response, Duration, &Span) + Clone,
+    (),
+    (),
+    (),
+> {
+    TraceLayer::new_for_http()
+        .make_span_with(|req: &Request| {
+            let request_id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!(
+                "request",
+                request_id = %request_id,
+                method = %req.method(),
+                path = %req.uri().path(),
+                instance_id = tracing::field::Empty,
+                role = tracing::field::Empty,
+                status = tracing::field::Empty,
+                latency_ms = tracing::field::Empty,
+            )
+        })
+        .on_request(())
+        .on_response(|res: &Response, latency: Duration, span: &Span| {
+            let latency_ms = latency.as_millis() as u64;
+            span.record("status", res.status().as_u16());
+            span.record("latency_ms", latency_ms);
+            tracing::info!(status = res.status().as_u16(), latency_ms, "response");
+        })
+        .on_body_chunk(())
+        .on_eos(())
+        .on_failure(())
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.

@@ -4,6 +4,7 @@ pub mod cli;
 pub mod config;
 mod dev_host;
 mod http;
+pub mod rate_limits;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -27,7 +28,8 @@ use crate::jobs::contact_sync::ContactSyncWorker;
 use crate::store::Store;
 use crate::wix::fake::FakeWix;
 use crate::wix::{WixClient, WixClientOptions, DEFAULT_API_BASE};
-pub use config::{AppEnv, Config, ConfigError};
+pub use config::{AppEnv, Config, ConfigError, LogFormat};
+pub use rate_limits::RateLimits;
 
 /// Where the in-process fake Wix is mounted in dev when `WIX_API_BASE` is unset.
 pub const FAKE_WIX_PATH: &str = "/_wix";
@@ -43,6 +45,7 @@ pub struct AppState {
     /// Dev only, when `WIX_API_BASE` is unset: the fake Wix this process serves and calls.
     pub fake_wix: Option<FakeWix>,
     pub webhook_verifier: Arc<WebhookVerifier>,
+    pub rate_limits: RateLimits,
 }
 
 impl AppState {
@@ -81,6 +84,11 @@ impl AppState {
             wix.clone(),
             Duration::from_secs(config.outbox_max_backoff_secs),
         );
+        let rate_limits = RateLimits::new(
+            config.submit_rate_per_minute,
+            config.submit_burst,
+            config.auth_failures_per_minute,
+        );
         let webhook_verifier =
             WebhookVerifier::new(config.webhook_public_key.clone(), &config.app_id);
         Self {
@@ -91,6 +99,7 @@ impl AppState {
             contact_sync,
             fake_wix,
             webhook_verifier: Arc::new(webhook_verifier),
+            rate_limits,
         }
     }
 }
@@ -157,14 +166,21 @@ pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
     http::edges(router.merge(webhooks), &app.config)
 }
 
-/// Logs to stderr; `RUST_LOG` filters (default `info`).
-pub fn init_tracing() {
+/// Logs to stderr, as text or JSON lines; `RUST_LOG` filters (default `info`).
+pub fn init_tracing(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
 }
 
 /// Opens the store, builds the router and serves until Ctrl-C / SIGTERM.
@@ -192,6 +208,16 @@ pub async fn serve(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let app = AppState::new(config, store.clone(), addr);
+    let shrink = tokio::spawn({
+        let limits = app.rate_limits.clone();
+        async move {
+            let mut every = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                limits.shrink();
+            }
+        }
+    });
     if app.fake_wix.is_some() {
         tracing::info!(base = %app.wix.base_url(), "APP_ENV=dev: Wix API calls go to the in-process fake Wix; set WIX_API_BASE to change");
     }
@@ -216,6 +242,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let _ = stop_worker.send(());
     let _ = worker.await;
     purge.abort();
+    shrink.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -72,6 +72,10 @@ async fn start(
         ("WIX_APP_SECRET", SECRET),
         ("ALLOWED_ORIGINS", "https://shop.example.com"),
         ("OUTBOX_MAX_BACKOFF_SECS", "1"),
+        // Rate limits are exercised in tests/hardening.rs; elsewhere they would only get in the way.
+        ("SUBMIT_RATE_PER_MINUTE", "100000"),
+        ("SUBMIT_BURST", "100000"),
+        ("AUTH_FAILURES_PER_MINUTE", "100000"),
         ("WIX_WEBHOOK_PUBLIC_KEY", WEBHOOK_PUBLIC_KEY),
     ]
     .iter()
