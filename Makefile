@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
-.PHONY: dev test setup build release lint unit e2e
+.PHONY: dev test setup build release lint unit e2e bench
 
 ## Install what is missing, then run the app with live reload on http://127.0.0.1:3000 (open /dev).
 dev:
@@ -34,3 +34,7 @@ unit:
 e2e: build
 	cd end2end && node --test interop/
 	cd end2end && npx playwright test
+
+## Benchmarks (not part of `test`): installs and builds what is missing, runs everything, prints one table.
+bench:
+	bench/run.sh
