@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
-.PHONY: dev test setup build release lint unit e2e durability
+.PHONY: dev test setup build release lint unit e2e durability bench
 
 ## Install what is missing, then run the app with live reload on http://127.0.0.1:3000 (open /dev).
 dev:
@@ -39,3 +39,7 @@ e2e: build
 ## kill -9 mid-burst, restart, check every acknowledged submission is stored.
 durability: build
 	scripts/durability.sh
+
+## Benchmarks (not part of `test`): installs and builds what is missing, runs everything, prints one table.
+bench:
+	bench/run.sh

@@ -1,0 +1,361 @@
+#!/usr/bin/env python3
+"""Runs every benchmark against already-built artifacts and prints one table.
+
+Called by bench/run.sh after it has installed and built everything. Needs:
+  target/release/wix-app + target/site      (cargo leptos build --release)
+  target-bench/criterion/...                 (cargo bench in bench/verify)
+  wrk, gzip, brotli, node, /usr/bin/chromium, bench/peer-express/node_modules
+
+Environment knobs: BENCH_DURATION (seconds per load run, default 10), BENCH_CONNECTIONS (default
+32), BENCH_THREADS (wrk threads, default 2), BENCH_RUNS (cold-start and TTI runs, default 7).
+Results also go to bench/results/results.json and bench/results/table.md (git-ignored).
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+OUT = BENCH / "results"
+BIN = ROOT / "target" / "release" / "wix-app"
+SITE = ROOT / "target" / "site"
+CRITERION = Path(os.environ.get("CARGO_TARGET_DIR_BENCH", ROOT / "target-bench")) / "criterion"
+PEER = BENCH / "peer-express"
+
+DURATION = int(os.environ.get("BENCH_DURATION", "10"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+
+# Obviously fake credentials, used only by these local runs.
+APP_ID = "00000000-0000-4000-8000-0000000be0c4"
+SECRET = "bench-only-secret-not-a-real-one"
+SITE_ID = "9f3c2a1e-7b4d-4e8f-a1b2-c3d4e5f60718"
+LIST_BODY = '{"status":"all","limit":20}'
+SUBMIT_BODY = json.dumps(
+    {"message": "The checkout page took a while to load on my phone, but the support chat was quick and helpful."}
+)
+
+TMP = Path(tempfile.mkdtemp(prefix="wix-bench-"))
+PROCS = []
+
+
+def log(msg):
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def loadavg():
+    return os.getloadavg()[0]
+
+
+def proc_kb(pid, field):
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except FileNotFoundError:
+        pass
+    return None
+
+
+def healthz(port, timeout=0.5):
+    """One raw HTTP/1.1 GET /healthz; True on 200. Raw socket: no client start-up cost in the loop."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            return s.recv(64).startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
+
+
+def wait_ready(proc, port, deadline_s=60.0, poll_s=0.002):
+    start = time.perf_counter()
+    while time.perf_counter() - start < deadline_s:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before answering /healthz")
+        if healthz(port):
+            return
+        time.sleep(poll_s)
+    raise RuntimeError("server did not answer /healthz in time")
+
+
+def rust_env(port, db, dev=False):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WIX_", "LEPTOS_", "APP_ENV", "DATABASE_URL"))}
+    env.update(
+        DATABASE_URL=f"sqlite://{db}",
+        LEPTOS_SITE_ADDR=f"127.0.0.1:{port}",
+        LEPTOS_SITE_ROOT=str(SITE),
+        LEPTOS_OUTPUT_NAME="wix-app",
+        LEPTOS_RELOAD_PORT=str(free_port()),
+        RUST_LOG=os.environ.get("RUST_LOG", "info"),
+        # The load generator is one client hammering as one visitor: lift the per-visitor and
+        # concurrency limits so the benchmark measures the server, not the rate limiter.
+        SUBMIT_RATE_PER_MINUTE="100000000",
+        SUBMIT_BURST="100000000",
+        AUTH_FAILURES_PER_MINUTE="100000000",
+        MAX_CONCURRENT_REQUESTS="100000",
+    )
+    if dev:
+        env["APP_ENV"] = "dev"  # built-in dev secret, in-process fake Wix at /_wix
+    else:
+        env.update(APP_ENV="prod", WIX_APP_ID=APP_ID, WIX_APP_SECRET=SECRET, WIX_API_BASE="http://127.0.0.1:9",
+                   # prod requires a webhook key; any real (non-dev) public key will do here.
+                   WIX_WEBHOOK_PUBLIC_KEY_FILE=str(ROOT / "tests/fixtures/webhook-test-public.pem"))
+    return env
+
+
+def start_rust(port, db, dev=False):
+    p = subprocess.Popen([str(BIN)], cwd=ROOT, env=rust_env(port, db, dev),
+                         stdout=subprocess.DEVNULL, stderr=open(TMP / f"rust-{port}.log", "w"))
+    PROCS.append(p)
+    return p
+
+
+def start_express(port, db):
+    env = dict(os.environ, PORT=str(port), DATABASE_PATH=str(db), WIX_APP_SECRET=SECRET, NODE_ENV="production")
+    p = subprocess.Popen(["node", "server.mjs"], cwd=PEER, env=env,
+                         stdout=subprocess.DEVNULL, stderr=open(TMP / f"express-{port}.log", "w"))
+    PROCS.append(p)
+    return p
+
+
+def stop(p):
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    if p in PROCS:
+        PROCS.remove(p)
+
+
+def sign(role, instance_id=SITE_ID, dev=False):
+    env = rust_env(free_port(), TMP / "unused.db", dev)
+    out = subprocess.run([str(BIN), "sign-instance", "--instance-id", instance_id, "--role", role],
+                         cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def post(port, path, auth, body):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body.encode(), method="POST",
+                                 headers={"Content-Type": "application/json", "Authorization": auth})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def seed(port, visitor, owner, n=20):
+    for i in range(n):
+        post(port, "/api/feedback/submit", visitor, json.dumps({"message": f"Seeded feedback number {i + 1}: the page looks great.", "rating": 1 + i % 5}))
+    items = post(port, "/api/feedback/list", owner, LIST_BODY)["items"]
+    assert len(items) == n, f"expected {n} seeded items, got {len(items)}"
+
+
+def wrk(port, path, auth, body, duration):
+    env = dict(os.environ, BENCH_AUTH=auth, BENCH_BODY=body)
+    out = subprocess.run(
+        ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{duration}s", "--latency",
+         "-s", str(BENCH / "wrk-post.lua"), f"http://127.0.0.1:{port}{path}"],
+        env=env, check=True, capture_output=True, text=True)
+    line = next(l for l in out.stdout.splitlines() if l.startswith("BENCH_JSON "))
+    r = json.loads(line[len("BENCH_JSON "):])
+    r["errors"] = r["err_connect"] + r["err_read"] + r["err_write"] + r["err_timeout"] + r["non_2xx"]
+    return r
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def bench_verify():
+    res = {}
+    for name in ["verify_header_owner", "verify_at_owner", "verify_at_bad_signature"]:
+        f = CRITERION / "instance" / name / "new" / "estimates.json"
+        if f.exists():
+            res[name] = json.loads(f.read_text())["median"]["point_estimate"]
+    return res
+
+
+def bench_load(kind):
+    port = free_port()
+    db = TMP / f"{kind}-load.db"
+    p = start_rust(port, db) if kind == "rust" else start_express(port, db)
+    wait_ready(p, port)
+    time.sleep(1.0)
+    idle_rss = proc_kb(p.pid, "VmRSS")
+    owner, visitor = SIGNED["owner"], SIGNED["visitor"]
+    seed(port, visitor, owner)
+    res = {"idle_rss_kb": idle_rss}
+    log(f"{kind}: warm-up")
+    wrk(port, "/api/feedback/list", owner, LIST_BODY, 2)
+    for name, path, auth, body in [("list", "/api/feedback/list", owner, LIST_BODY),
+                                   ("submit", "/api/feedback/submit", visitor, SUBMIT_BODY)]:
+        la = loadavg()
+        log(f"{kind}: {name} for {DURATION}s (load average {la:.1f})")
+        r = wrk(port, path, auth, body, DURATION)
+        r["loadavg_before"] = la
+        res[name] = r
+    # Check the list is still the contract after the load (and that submissions landed).
+    items = post(port, "/api/feedback/list", owner, LIST_BODY)["items"]
+    assert len(items) == 20 and items[0]["author_kind"] == "visitor"
+    res["peak_rss_kb"] = proc_kb(p.pid, "VmHWM")
+    stop(p)
+    return res
+
+
+def bench_cold_start(kind):
+    """Process start (just before exec) to the first 200 from /healthz."""
+    fresh, existing = [], []
+    for i in range(RUNS):
+        for bucket, db in [(fresh, TMP / f"{kind}-cold-{i}.db"), (existing, TMP / f"{kind}-cold-0.db")]:
+            port = free_port()
+            t0 = time.perf_counter()
+            p = start_rust(port, db) if kind == "rust" else start_express(port, db)
+            wait_ready(p, port)
+            bucket.append((time.perf_counter() - t0) * 1000)
+            stop(p)
+    return {"fresh_db_ms": fresh, "existing_db_ms": existing,
+            "fresh_db_median_ms": statistics.median(fresh), "existing_db_median_ms": statistics.median(existing)}
+
+
+def bench_page_weight():
+    """Bytes of the wasm, JS and CSS that /dashboard loads, raw / gzip -9 / brotli -q 11."""
+    port = free_port()
+    p = start_rust(port, TMP / "weight.db", dev=True)
+    wait_ready(p, port)
+    owner = sign("owner", dev=True)
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/dashboard?instance={owner}", timeout=10) as r:
+        html = r.read().decode()
+    stop(p)
+    refs = sorted(set(re.findall(r'/pkg/[A-Za-z0-9_.\-]+\.(?:wasm|js|css)', html)))
+    # The JS glue fetches the wasm itself; the page names the glue and often preloads the wasm.
+    files = {Path(r).name for r in refs}
+    files |= {f.name for f in (SITE / "pkg").iterdir() if f.suffix == ".wasm" and f.stem in {Path(x).stem for x in files}}
+    res = {}
+    for name in sorted(files):
+        path = SITE / "pkg" / name
+        data = path.read_bytes()
+        gz = len(subprocess.run(["gzip", "-9", "-c", str(path)], check=True, capture_output=True).stdout)
+        br = len(subprocess.run(["brotli", "-q", "11", "-c", str(path)], check=True, capture_output=True).stdout)
+        res[name] = {"raw": len(data), "gzip": gz, "brotli": br}
+    return {"files": res, "referenced_by_page": refs}
+
+
+def bench_tti():
+    port = free_port()
+    p = start_rust(port, TMP / "tti.db", dev=True)
+    wait_ready(p, port)
+    owner, visitor = sign("owner", dev=True), sign("visitor", dev=True)
+    seed(port, visitor, owner)
+    url = f"http://127.0.0.1:{port}/dashboard?instance={owner}"
+    out = subprocess.run(["node", str(BENCH / "tti.mjs"), url, str(RUNS)], cwd=ROOT,
+                         check=True, capture_output=True, text=True)
+    stop(p)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def fmt_table(R):
+    rows = []
+    L = R["load"]
+    rs, ex = L["rust"], L["express"]
+
+    def status(ok):
+        return "n/a" if ok is None else ("PASS" if ok else "MISS")
+
+    v = R["verify"].get("verify_header_owner")
+    rows.append(["verify owner instance, median (criterion)", f"{v:,.0f} ns" if v else "-", "", "", "< 2,000 ns", status(v and v < 2000)])
+    v2 = R["verify"].get("verify_at_owner")
+    rows.append(["  verify_at only (clock read hoisted)", f"{v2:,.0f} ns" if v2 else "-", "", "", "", ""])
+    for ep, mult in [("list", 3), ("submit", 2)]:
+        a, b = rs[ep], ex[ep]
+        ratio = a["rps"] / b["rps"] if b["rps"] else float("inf")
+        rows.append([f"{ep}: requests/s", f"{a['rps']:,.0f}", f"{b['rps']:,.0f}", f"{ratio:.2f}x", f">= {mult}x Express", status(ratio >= mult)])
+        rows.append([f"{ep}: p50 latency", f"{a['p50_us']/1000:.2f} ms", f"{b['p50_us']/1000:.2f} ms", f"{a['p50_us']/max(b['p50_us'],1):.2f}x", "", ""])
+        rows.append([f"{ep}: p99 latency", f"{a['p99_us']/1000:.2f} ms", f"{b['p99_us']/1000:.2f} ms", f"{a['p99_us']/max(b['p99_us'],1):.2f}x", "lower than Express", status(a["p99_us"] < b["p99_us"])])
+        rows.append([f"{ep}: errors / requests", f"{a['errors']} / {a['requests']:,}", f"{b['errors']} / {b['requests']:,}", "", "0 errors", status(a["errors"] == 0)])
+    rows.append(["peak RSS after load (VmHWM)", f"{rs['peak_rss_kb']/1024:.1f} MB", f"{ex['peak_rss_kb']/1024:.1f} MB", "", "", ""])
+    rows.append(["idle RSS after start (VmRSS)", f"{rs['idle_rss_kb']/1024:.1f} MB", f"{ex['idle_rss_kb']/1024:.1f} MB", "", "< 30 MB", status(rs["idle_rss_kb"] < 30 * 1024)])
+    cr, ce = R["cold"]["rust"], R["cold"]["express"]
+    rows.append(["cold start to /healthz 200, new DB (median)", f"{cr['fresh_db_median_ms']:.0f} ms", f"{ce['fresh_db_median_ms']:.0f} ms", "", "< 200 ms", status(cr["fresh_db_median_ms"] < 200)])
+    rows.append(["cold start to /healthz 200, existing DB", f"{cr['existing_db_median_ms']:.0f} ms", f"{ce['existing_db_median_ms']:.0f} ms", "", "< 200 ms", status(cr["existing_db_median_ms"] < 200)])
+    files = R["weight"]["files"]
+    wj = [f for f in files if f.endswith((".wasm", ".js"))]
+    css = [f for f in files if f.endswith(".css")]
+    g = sum(files[f]["gzip"] for f in wj)
+    b = sum(files[f]["brotli"] for f in wj)
+    raw = sum(files[f]["raw"] for f in wj)
+    rows.append(["dashboard wasm+JS: raw / gzip / brotli", f"{raw/1024:.0f} / {g/1024:.1f} / {b/1024:.1f} KB", "", "", "< 250 KB gzip", status(g < 250 * 1024)])
+    for f in sorted(files):
+        x = files[f]
+        rows.append([f"  {f}: raw / gzip / brotli", f"{x['raw']/1024:.0f} / {x['gzip']/1024:.1f} / {x['brotli']/1024:.1f} KB", "", "", "", ""])
+    if css:
+        tg = sum(files[f]["gzip"] for f in files)
+        tb = sum(files[f]["brotli"] for f in files)
+        rows.append(["dashboard wasm+JS+CSS: gzip / brotli", f"{tg/1024:.1f} / {tb/1024:.1f} KB", "", "", "", ""])
+    t = R["tti"]
+    rows.append(["dashboard time to interactive (median)", f"{t['median_ms']:.0f} ms", "", "", "", ""])
+    rows.append(["  DOMContentLoaded / load (median)", f"{t['median_dom_content_loaded_ms']:.0f} / {t['median_load_ms']:.0f} ms", "", "", "", ""])
+
+    head = ["benchmark", "wix-app (Rust)", "Express peer", "Rust/Express", "target", "status"]
+    widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
+    line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"
+    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(head), sep] + [line(r) for r in rows])
+
+
+def main():
+    for need in [BIN, SITE / "pkg"]:
+        if not need.exists():
+            sys.exit(f"missing {need}: run bench/run.sh (it builds everything)")
+    OUT.mkdir(exist_ok=True)
+    global SIGNED
+    SIGNED = {"owner": sign("owner"), "visitor": sign("visitor")}
+    R = {"machine": {"nproc": os.cpu_count(), "loadavg_start": os.getloadavg(),
+                     "kernel": os.uname().release, "duration_s": DURATION, "connections": CONNECTIONS,
+                     "wrk_threads": THREADS, "runs": RUNS}}
+    R["verify"] = bench_verify()
+    log("cold start")
+    R["cold"] = {"rust": bench_cold_start("rust"), "express": bench_cold_start("express")}
+    log("HTTP load")
+    R["load"] = {"rust": bench_load("rust"), "express": bench_load("express")}
+    log("page weight")
+    R["weight"] = bench_page_weight()
+    log("time to interactive")
+    R["tti"] = bench_tti()
+    R["machine"]["loadavg_end"] = os.getloadavg()
+    table = fmt_table(R)
+    (OUT / "results.json").write_text(json.dumps(R, indent=2))
+    (OUT / "table.md").write_text(table + "\n")
+    la = R["machine"]
+    print(f"\nwix-app benchmarks: {la['nproc']} CPUs, load average {la['loadavg_start'][0]:.1f} at start / "
+          f"{la['loadavg_end'][0]:.1f} at end; wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}s\n")
+    print(table)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        for p in list(PROCS):
+            stop(p)
+        shutil.rmtree(TMP, ignore_errors=True)
