@@ -144,3 +144,21 @@ test('a widget holding a Wix access token (not an instance) submits; the email b
   const body = await contacts.json();
   expect(body.contacts.filter((c: { email: string }) => c.email === email)).toHaveLength(1);
 });
+
+test('the /dev lifecycle panel uninstalls and reinstalls a site through signed webhooks', async ({ page }) => {
+  const message = `Before uninstall ${Date.now()}`;
+  await openHost(page);
+  await submitFeedback(frame(page, 'site-b-widget-visitor'), message);
+
+  await page.locator('#site-b-uninstall').click();
+  await expect(page.locator('#site-b-status')).toContainText('removed');
+  const removed = frame(page, 'site-b-dashboard-owner');
+  await expect(removed.getByTestId('notice')).toContainText('This app was removed from the site');
+  await expect(removed.getByTestId('feedback-item')).toHaveCount(0);
+
+  // Reinstalled before the retention ran out: the data is still there.
+  await page.locator('#site-b-install').click();
+  await expect(page.locator('#site-b-status')).toHaveText('active');
+  const back = frame(page, 'site-b-dashboard-owner');
+  await expect(item(back, message)).toBeVisible();
+});
