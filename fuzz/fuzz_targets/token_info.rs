@@ -1,0 +1,16 @@
+//! Token Info answers: any body judged for our app id at any time; a valid verdict must be
+//! bounded by the five-minute cache cap.
+#![no_main]
+
+use std::time::Duration;
+
+use libfuzzer_sys::fuzz_target;
+use wix_app::auth::fuzzing::token_info;
+
+fuzz_target!(|input: (i64, &[u8])| {
+    let (now, body) = input;
+    if let Ok((identity, ttl)) = token_info(body, "app-1", now) {
+        assert!(!identity.tenant().as_str().trim().is_empty());
+        assert!(ttl > Duration::ZERO && ttl <= Duration::from_secs(300));
+    }
+});
