@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
-.PHONY: dev test setup build release lint unit e2e durability bench
+.PHONY: dev test setup build release lint unit e2e durability bench fuzz
 
 ## Install what is missing, then run the app with live reload on http://127.0.0.1:3000 (open /dev).
 dev:
@@ -43,3 +43,15 @@ durability: build
 ## Benchmarks (not part of `test`): installs and builds what is missing, runs everything, prints one table.
 bench:
 	bench/run.sh
+
+## Run each cargo-fuzz target for FUZZ_SECONDS (nightly toolchain; not part of `make test`).
+## `make fuzz FUZZ_TARGETS=webhook FUZZ_SECONDS=600` runs one target longer.
+FUZZ_SECONDS ?= 120
+FUZZ_TARGETS ?= instance authorization_header webhook token_info cursor
+fuzz:
+	rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+		mkdir -p corpus/$$t && \
+		cargo +nightly fuzz run --sanitizer none $$t corpus/$$t seeds/$$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done

@@ -45,7 +45,7 @@ impl Default for AccessTokenOptions {
 }
 
 #[derive(Clone, Debug)]
-enum Verdict {
+pub(crate) enum Verdict {
     Valid {
         instance_id: String,
         role: Role,
@@ -189,40 +189,67 @@ impl AccessTokenVerifier {
                 "the token is not active",
             )));
         }
-        let info: TokenInfo = res
-            .json()
+        let body = res
+            .bytes()
             .await
             .map_err(|_| AuthError::VerifierUnavailable)?;
-        Ok(self.judge(info, chrono::Utc::now().timestamp()))
+        judge_token_info(
+            &body,
+            &self.inner.app_id,
+            self.inner.options.max_ttl,
+            chrono::Utc::now().timestamp(),
+        )
     }
 
+    #[cfg(test)]
     fn judge(&self, info: TokenInfo, now: i64) -> Verdict {
-        let reject = |why| Verdict::Rejected(AuthError::InvalidAccessToken(why));
-        if !info.active {
-            return reject("the token is not active");
-        }
-        if info.client_id.as_deref() != Some(self.inner.app_id.as_str()) {
-            return reject("the token was issued to another app");
-        }
-        let Some(instance_id) = info.instance_id.filter(|i| !i.trim().is_empty()) else {
-            return reject("the token has no instanceId");
-        };
-        let Some(exp) = info.exp.filter(|exp| *exp > now) else {
-            return reject("the token has expired");
-        };
-        let role = match info.subject_type.as_deref() {
-            Some("USER") => Role::Owner,
-            Some("MEMBER") => Role::Member,
-            Some("VISITOR") => Role::Visitor,
-            _ => return reject("the token does not belong to a user, member or visitor"),
-        };
-        let ttl = Duration::from_secs((exp - now) as u64).min(self.inner.options.max_ttl);
-        Verdict::Valid {
-            instance_id,
-            role,
-            subject: info.subject_id,
-            ttl,
-        }
+        judge(info, &self.inner.app_id, self.inner.options.max_ttl, now)
+    }
+}
+
+/// Judges a Token Info answer body (bytes as received) for `app_id` as of `now` (Unix seconds).
+/// A body that is not the expected JSON is transient trouble (`Err`, not cached); everything
+/// else is a verdict. Pure, so the fuzzers and property tests can drive it with any bytes.
+pub(crate) fn judge_token_info(
+    body: &[u8],
+    app_id: &str,
+    max_ttl: Duration,
+    now: i64,
+) -> Result<Verdict, AuthError> {
+    let info: TokenInfo =
+        serde_json::from_slice(body).map_err(|_| AuthError::VerifierUnavailable)?;
+    Ok(judge(info, app_id, max_ttl, now))
+}
+
+fn judge(info: TokenInfo, app_id: &str, max_ttl: Duration, now: i64) -> Verdict {
+    let reject = |why| Verdict::Rejected(AuthError::InvalidAccessToken(why));
+    if !info.active {
+        return reject("the token is not active");
+    }
+    if info.client_id.as_deref() != Some(app_id) {
+        return reject("the token was issued to another app");
+    }
+    let Some(instance_id) = info.instance_id.filter(|i| !i.trim().is_empty()) else {
+        return reject("the token has no instanceId");
+    };
+    let Some(exp) = info.exp.filter(|exp| *exp > now) else {
+        return reject("the token has expired");
+    };
+    let role = match info.subject_type.as_deref() {
+        Some("USER") => Role::Owner,
+        Some("MEMBER") => Role::Member,
+        Some("VISITOR") => Role::Visitor,
+        _ => return reject("the token does not belong to a user, member or visitor"),
+    };
+    // `exp - now` overflows i64 for a far-future `exp` and a negative `now`; exp > now here, so
+    // the difference is positive and fits a u64.
+    let remaining = exp.abs_diff(now);
+    let ttl = Duration::from_secs(remaining).min(max_ttl);
+    Verdict::Valid {
+        instance_id,
+        role,
+        subject: info.subject_id,
+        ttl,
     }
 }
 

@@ -68,8 +68,13 @@ impl InstanceVerifier {
     pub fn new(app_secret: &[u8], max_age_secs: u64) -> Self {
         Self {
             keyed_mac: keyed_mac(app_secret),
-            max_age: (max_age_secs > 0)
-                .then(|| Duration::seconds(i64::try_from(max_age_secs).unwrap_or(i64::MAX / 1000))),
+            // `Duration::seconds` panics past i64::MAX / 1000 s; an absurd age means "no limit".
+            max_age: (max_age_secs > 0).then(|| {
+                i64::try_from(max_age_secs)
+                    .ok()
+                    .and_then(Duration::try_seconds)
+                    .unwrap_or(Duration::MAX)
+            }),
         }
     }
 

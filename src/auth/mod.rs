@@ -8,6 +8,9 @@
 
 mod access_token;
 mod error;
+#[cfg(any(test, fuzzing))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod identity;
 mod instance;
 mod webhook;

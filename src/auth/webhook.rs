@@ -221,41 +221,62 @@ impl WebhookVerifier {
                 _ => WebhookError::Signature,
             })?
             .claims;
-
-        let issued_at = check_times(&claims, now)?;
-        let envelope = parse_envelope(claims.data)?;
-
-        let event_type = envelope
-            .event_type
-            .map(|t| t.trim().to_owned())
-            .filter(|t| !t.is_empty())
-            .ok_or(WebhookError::Malformed("eventType is missing"))?;
-        let instance_id = envelope
-            .instance_id
-            .map(|id| id.trim().to_owned())
-            .filter(|id| !id.is_empty());
-        if instance_id.is_none() && (event_type == APP_INSTALLED || event_type == APP_REMOVED) {
-            return Err(WebhookError::Malformed("instanceId is missing"));
-        }
-        if instance_id
-            .as_ref()
-            .is_some_and(|id| id.len() > 200 || id.chars().any(char::is_control))
-        {
-            return Err(WebhookError::Malformed("instanceId is not an instance id"));
-        }
-        let identity = nested_json(envelope.identity, "identity is not a JSON string")?;
-        let body = nested_json(envelope.data, "the event data is not a JSON string")?
-            .unwrap_or(Value::Null);
-
-        Ok(WebhookEvent {
-            event_type,
-            tenant: instance_id.map(TenantId::verified),
-            issued_at,
-            identity,
-            body,
-            key: hex_sha256(token.as_bytes()),
-        })
+        event_from_claims(claims, token, now)
     }
+}
+
+/// Everything after the signature check: the time claims, then the nested `data` JSON.
+/// Separate so the fuzzers and property tests can reach it without signing every input.
+fn event_from_claims(
+    claims: Claims,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<WebhookEvent, WebhookError> {
+    let issued_at = check_times(&claims, now)?;
+    let envelope = parse_envelope(claims.data)?;
+
+    let event_type = envelope
+        .event_type
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .ok_or(WebhookError::Malformed("eventType is missing"))?;
+    let instance_id = envelope
+        .instance_id
+        .map(|id| id.trim().to_owned())
+        .filter(|id| !id.is_empty());
+    if instance_id.is_none() && (event_type == APP_INSTALLED || event_type == APP_REMOVED) {
+        return Err(WebhookError::Malformed("instanceId is missing"));
+    }
+    if instance_id
+        .as_ref()
+        .is_some_and(|id| id.len() > 200 || id.chars().any(char::is_control))
+    {
+        return Err(WebhookError::Malformed("instanceId is not an instance id"));
+    }
+    let identity = nested_json(envelope.identity, "identity is not a JSON string")?;
+    let body =
+        nested_json(envelope.data, "the event data is not a JSON string")?.unwrap_or(Value::Null);
+
+    Ok(WebhookEvent {
+        event_type,
+        tenant: instance_id.map(TenantId::verified),
+        issued_at,
+        identity,
+        body,
+        key: hex_sha256(token.as_bytes()),
+    })
+}
+
+/// [`event_from_claims`] on a claims JSON body (as `jsonwebtoken` would deserialize it) whose
+/// signature is taken as checked. Test and fuzzing builds only: it mints tenants from input.
+#[cfg(any(test, fuzzing))]
+pub(crate) fn event_from_claims_json(
+    claims_json: &[u8],
+    now: DateTime<Utc>,
+) -> Result<WebhookEvent, WebhookError> {
+    let claims: Claims = serde_json::from_slice(claims_json)
+        .map_err(|_| WebhookError::Malformed("the token claims are not JSON"))?;
+    event_from_claims(claims, "unsigned", now)
 }
 
 /// Refuses anything but RS256 before any key is touched, and tells a body that is not a JWT at

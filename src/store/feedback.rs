@@ -271,3 +271,44 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Client-supplied cursors: any text decodes to a cursor or to `None`, never a panic,
+        /// and whatever decodes re-encodes to a cursor that decodes the same.
+        #[test]
+        fn any_text_decodes_or_is_refused(raw in "\\PC{0,260}") {
+            if let Some(c) = PageCursor::decode(&raw) {
+                prop_assert!(!c.id.is_empty());
+                prop_assert_eq!(PageCursor::decode(&c.encode()), Some(c));
+            }
+        }
+
+        #[test]
+        fn base64_of_any_bytes_decodes_or_is_refused(bytes in proptest::collection::vec(any::<u8>(), 0..160)) {
+            let _ = PageCursor::decode(&URL_SAFE_NO_PAD.encode(&bytes));
+        }
+
+        #[test]
+        fn cursors_round_trip(created_at_us in any::<i64>(), id in "\\PC{1,60}") {
+            let c = PageCursor { created_at_us, id };
+            let encoded = c.encode();
+            if encoded.len() <= 200 {
+                prop_assert_eq!(PageCursor::decode(&encoded), Some(c));
+            } else {
+                prop_assert_eq!(PageCursor::decode(&encoded), None);
+            }
+        }
+
+        #[test]
+        fn any_timestamp_renders(micros in any::<i64>()) {
+            prop_assert!(!rfc3339(micros).is_empty());
+        }
+    }
+}
