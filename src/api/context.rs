@@ -54,12 +54,7 @@ impl Caller {
         let span = tracing::Span::current();
         span.record("instance_id", identity.tenant().as_str());
         span.record("role", identity.role().as_str());
-        if state
-            .store
-            .instances()
-            .is_removed(identity.tenant())
-            .await?
-        {
+        if state.store.instances().is_removed(identity.tenant()) {
             tracing::info!(instance_id = identity.tenant().as_str(), path = %parts.uri.path(), "request from a removed instance");
             return Err(ApiError::instance_removed());
         }

@@ -1,17 +1,17 @@
 //! The database copy of app access tokens, so a restart or another replica reuses a live token
 //! instead of asking Wix for a new one.
 
-use sqlx::{Row, SqlitePool};
+use sqlx::Row;
 
-use super::StoreError;
+use super::{Pools, StoreError};
 
 pub struct AppTokenRepo<'a> {
-    pool: &'a SqlitePool,
+    pools: &'a Pools,
 }
 
 impl<'a> AppTokenRepo<'a> {
-    pub(super) fn new(pool: &'a SqlitePool) -> Self {
-        Self { pool }
+    pub(super) fn new(pools: &'a Pools) -> Self {
+        Self { pools }
     }
 
     /// `(token, expires_at unix seconds)`.
@@ -20,7 +20,7 @@ impl<'a> AppTokenRepo<'a> {
             "SELECT access_token, expires_at FROM wix_app_tokens WHERE instance_id = ?",
         )
         .bind(instance_id)
-        .fetch_optional(self.pool)
+        .fetch_optional(&self.pools.read)
         .await?;
         Ok(match row {
             Some(row) => Some((row.try_get("access_token")?, row.try_get("expires_at")?)),
@@ -41,7 +41,7 @@ impl<'a> AppTokenRepo<'a> {
         .bind(instance_id)
         .bind(token)
         .bind(expires_at)
-        .execute(self.pool)
+        .execute(&self.pools.write)
         .await?;
         Ok(())
     }
@@ -49,7 +49,7 @@ impl<'a> AppTokenRepo<'a> {
     pub async fn delete(&self, instance_id: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM wix_app_tokens WHERE instance_id = ?")
             .bind(instance_id)
-            .execute(self.pool)
+            .execute(&self.pools.write)
             .await?;
         Ok(())
     }

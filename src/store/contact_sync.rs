@@ -1,8 +1,8 @@
 //! The contact-sync outbox: rows written with the feedback, worked off by the background worker.
 
-use sqlx::{Row, SqlitePool};
+use sqlx::Row;
 
-use super::StoreError;
+use super::{Pools, StoreError};
 
 /// A sync that is due.
 #[derive(Debug, Clone)]
@@ -14,12 +14,12 @@ pub struct PendingSync {
 }
 
 pub struct ContactSyncRepo<'a> {
-    pool: &'a SqlitePool,
+    pools: &'a Pools,
 }
 
 impl<'a> ContactSyncRepo<'a> {
-    pub(super) fn new(pool: &'a SqlitePool) -> Self {
-        Self { pool }
+    pub(super) fn new(pools: &'a Pools) -> Self {
+        Self { pools }
     }
 
     /// Pending rows whose next attempt is due at `now_ms`, oldest first.
@@ -30,7 +30,7 @@ impl<'a> ContactSyncRepo<'a> {
         )
         .bind(now_ms)
         .bind(limit)
-        .fetch_all(self.pool)
+        .fetch_all(&self.pools.read)
         .await?;
         rows.iter()
             .map(|r| {
@@ -57,7 +57,7 @@ impl<'a> ContactSyncRepo<'a> {
         .bind(contact_id)
         .bind(now_ms)
         .bind(feedback_id)
-        .execute(self.pool)
+        .execute(&self.pools.write)
         .await?;
         Ok(())
     }
@@ -77,7 +77,7 @@ impl<'a> ContactSyncRepo<'a> {
         .bind(next_attempt_at)
         .bind(now_ms)
         .bind(feedback_id)
-        .execute(self.pool)
+        .execute(&self.pools.write)
         .await?;
         Ok(())
     }
@@ -95,7 +95,7 @@ impl<'a> ContactSyncRepo<'a> {
         .bind(error)
         .bind(now_ms)
         .bind(feedback_id)
-        .execute(self.pool)
+        .execute(&self.pools.write)
         .await?;
         Ok(())
     }
@@ -109,7 +109,7 @@ impl<'a> ContactSyncRepo<'a> {
                COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS failed
              FROM contact_sync",
         )
-        .fetch_one(self.pool)
+        .fetch_one(&self.pools.read)
         .await?;
         Ok((
             row.try_get("pending")?,

@@ -3,9 +3,9 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{DateTime, SecondsFormat, Utc};
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::StoreError;
+use super::{Pools, StoreError};
 use crate::auth::TenantId;
 use crate::model::{
     ContactSync, ContactSyncState, FeedbackItem, FeedbackStatus, Role, StatusFilter,
@@ -75,14 +75,14 @@ impl PageCursor {
 
 /// Feedback queries; every one is scoped by a verified tenant.
 pub struct FeedbackRepo<'a> {
-    pool: &'a SqlitePool,
+    pools: &'a Pools,
 }
 
 const COLUMNS: &str = "f.id, f.message, f.email, f.rating, f.status, f.author_kind, f.created_at, s.state AS sync_state, s.contact_id";
 
 impl<'a> FeedbackRepo<'a> {
-    pub(super) fn new(pool: &'a SqlitePool) -> Self {
-        Self { pool }
+    pub(super) fn new(pools: &'a Pools) -> Self {
+        Self { pools }
     }
 
     pub async fn insert(
@@ -96,9 +96,7 @@ impl<'a> FeedbackRepo<'a> {
         let now_us = now.timestamp_micros();
         // v7 ids sort by creation time, so rows created in the same microsecond keep their order.
         let id = uuid::Uuid::now_v7().to_string();
-        // The feedback and its contact-sync outbox row commit together or not at all.
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        let insert_feedback = sqlx::query(
             "INSERT INTO feedback (id, instance_id, message, email, rating, status, author_kind, author_id, created_at, updated_at)
              VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)",
         )
@@ -110,24 +108,31 @@ impl<'a> FeedbackRepo<'a> {
         .bind(author.as_str())
         .bind(author_id)
         .bind(now_us)
-        .bind(now_us)
-        .execute(&mut *tx)
-        .await?;
-        if let Some(email) = &new.email {
-            let now_ms = now.timestamp_millis();
-            sqlx::query(
-                "INSERT INTO contact_sync (feedback_id, instance_id, email, state, attempts, next_attempt_at, updated_at)
-                 VALUES (?, ?, ?, 'pending', 0, ?, ?)",
-            )
-            .bind(&id)
-            .bind(tenant.as_str())
-            .bind(email)
-            .bind(now_ms)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
+        .bind(now_us);
+        match &new.email {
+            // One statement commits on its own: one round trip to the writer.
+            None => {
+                insert_feedback.execute(&self.pools.write).await?;
+            }
+            // The feedback and its contact-sync outbox row commit together or not at all.
+            Some(email) => {
+                let now_ms = now.timestamp_millis();
+                let mut tx = self.pools.write.begin().await?;
+                insert_feedback.execute(&mut *tx).await?;
+                sqlx::query(
+                    "INSERT INTO contact_sync (feedback_id, instance_id, email, state, attempts, next_attempt_at, updated_at)
+                     VALUES (?, ?, ?, 'pending', 0, ?, ?)",
+                )
+                .bind(&id)
+                .bind(tenant.as_str())
+                .bind(email)
+                .bind(now_ms)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+            }
         }
-        tx.commit().await?;
         Ok(StoredFeedback {
             id,
             created_at: rfc3339(now_us),
@@ -155,7 +160,7 @@ impl<'a> FeedbackRepo<'a> {
         sql.push(" ORDER BY f.created_at DESC, f.id DESC LIMIT ")
             .push_bind(i64::from(query.limit) + 1);
 
-        let rows = sql.build().fetch_all(self.pool).await?;
+        let rows = sql.build().fetch_all(&self.pools.read).await?;
         let mut items = Vec::with_capacity(rows.len());
         let mut last_key = None;
         for row in rows.iter().take(query.limit as usize) {
@@ -207,7 +212,7 @@ impl<'a> FeedbackRepo<'a> {
         .bind(Utc::now().timestamp_micros())
         .bind(tenant.as_str())
         .bind(id)
-        .execute(self.pool)
+        .execute(&self.pools.write)
         .await?;
         Ok(result.rows_affected() > 0)
     }
@@ -217,7 +222,7 @@ impl<'a> FeedbackRepo<'a> {
         let result = sqlx::query("DELETE FROM feedback WHERE instance_id = ? AND id = ?")
             .bind(tenant.as_str())
             .bind(id)
-            .execute(self.pool)
+            .execute(&self.pools.write)
             .await?;
         Ok(result.rows_affected() > 0)
     }
@@ -227,7 +232,7 @@ impl<'a> FeedbackRepo<'a> {
             "SELECT status, COUNT(*) AS n FROM feedback WHERE instance_id = ? GROUP BY status",
         )
         .bind(tenant.as_str())
-        .fetch_all(self.pool)
+        .fetch_all(&self.pools.read)
         .await?;
         let mut counts = FeedbackCounts::default();
         for row in rows {

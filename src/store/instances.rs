@@ -6,9 +6,9 @@
 //! order-safe (an event older than the newest one applied to the instance is ignored).
 
 use chrono::{DateTime, Duration, Utc};
-use sqlx::{Row, SqlitePool};
+use sqlx::Row;
 
-use super::StoreError;
+use super::{Pools, RemovedInstances, StoreError};
 use crate::auth::TenantId;
 
 /// What a lifecycle event does to its instance.
@@ -100,12 +100,13 @@ pub struct PurgeReport {
 pub const EVENT_KEY_RETENTION_DAYS: i64 = 90;
 
 pub struct InstanceRepo<'a> {
-    pool: &'a SqlitePool,
+    pools: &'a Pools,
+    removed: &'a RemovedInstances,
 }
 
 impl<'a> InstanceRepo<'a> {
-    pub(super) fn new(pool: &'a SqlitePool) -> Self {
-        Self { pool }
+    pub(super) fn new(pools: &'a Pools, removed: &'a RemovedInstances) -> Self {
+        Self { pools, removed }
     }
 
     /// Records a delivery and applies it to its instance, in one transaction.
@@ -114,7 +115,9 @@ impl<'a> InstanceRepo<'a> {
         // `iat` may be up to the leeway ahead of our clock; never store a future time.
         let event_us = event.event_at.timestamp_micros().min(received_us);
 
-        let mut tx = self.pool.begin().await?;
+        // Held until the in-memory removed set agrees with this commit (see `removed.rs`).
+        let _lifecycle = self.removed.lock().await;
+        let mut tx = self.pools.write.begin().await?;
         // A write first, so the transaction holds SQLite's write lock from here on.
         let inserted = sqlx::query(
             "INSERT INTO webhook_events (event_key, event_type, instance_id, event_at, received_at)
@@ -194,6 +197,10 @@ impl<'a> InstanceRepo<'a> {
             }
         };
         tx.commit().await?;
+        if outcome == Outcome::Applied {
+            self.removed
+                .set(tenant.as_str(), change == Lifecycle::Removed);
+        }
         Ok(outcome)
     }
 
@@ -203,7 +210,7 @@ impl<'a> InstanceRepo<'a> {
             "SELECT status, installed_at, removed_at, last_event_at, purged_at FROM instances WHERE instance_id = ?",
         )
         .bind(tenant.as_str())
-        .fetch_optional(self.pool)
+        .fetch_optional(&self.pools.read)
         .await?;
         row.map(|row| {
             Ok(InstanceRecord {
@@ -219,14 +226,9 @@ impl<'a> InstanceRepo<'a> {
     }
 
     /// True when the instance's newest lifecycle event is a removal. Never-seen instances are
-    /// active.
-    pub async fn is_removed(&self, tenant: &TenantId) -> Result<bool, StoreError> {
-        let status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM instances WHERE instance_id = ?")
-                .bind(tenant.as_str())
-                .fetch_optional(self.pool)
-                .await?;
-        Ok(status.as_deref() == Some(InstanceStatus::Removed.as_str()))
+    /// active. Answered from memory: this runs on every API request.
+    pub fn is_removed(&self, tenant: &TenantId) -> bool {
+        self.removed.contains(tenant.as_str())
     }
 
     /// Deletes the data of every instance removed at or before `now - retention` and not
@@ -242,7 +244,7 @@ impl<'a> InstanceRepo<'a> {
         };
         let cutoff = cutoff.timestamp_micros();
         let now_us = now.timestamp_micros();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pools.write.begin().await?;
         let feedback = sqlx::query(
             "DELETE FROM feedback WHERE instance_id IN (SELECT instance_id FROM instances
              WHERE status = 'removed' AND purged_at IS NULL AND removed_at <= ?)",
@@ -279,7 +281,7 @@ impl<'a> InstanceRepo<'a> {
         let before = (now - Duration::days(EVENT_KEY_RETENTION_DAYS)).timestamp_micros();
         let result = sqlx::query("DELETE FROM webhook_events WHERE received_at < ?")
             .bind(before)
-            .execute(self.pool)
+            .execute(&self.pools.write)
             .await?;
         Ok(result.rows_affected())
     }

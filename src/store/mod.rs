@@ -7,6 +7,7 @@ mod app_tokens;
 mod contact_sync;
 mod feedback;
 mod instances;
+mod removed;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -19,6 +20,8 @@ pub use contact_sync::{ContactSyncRepo, PendingSync};
 pub use feedback::{
     FeedbackCounts, FeedbackRepo, ListQuery, NewFeedback, Page, PageCursor, StoredFeedback,
 };
+use removed::RemovedInstances;
+
 pub use instances::{
     DeliveredEvent, InstanceRecord, InstanceRepo, InstanceStatus, Lifecycle, Outcome, PurgeReport,
     EVENT_KEY_RETENTION_DAYS,
@@ -46,10 +49,26 @@ impl From<StoreError> for crate::api::ApiError {
     }
 }
 
+/// How many read-only connections serve queries. sqlx runs each SQLite connection on its own OS
+/// thread; on a small machine a few readers saturate the CPU and more only add context switches.
+const READ_CONNECTIONS: u32 = 4;
+
+/// The two connection pools. SQLite allows one writer at a time: with several pooled writers,
+/// each `BEGIN` races for the file lock and the losers sleep in SQLite's busy handler (tens of
+/// milliseconds of tail latency under load). All writes therefore go through one connection and
+/// queue fairly in the pool instead, while reads run in parallel on read-only connections
+/// (WAL lets them read while the writer writes).
+#[derive(Clone, Debug)]
+struct Pools {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
 /// A handle on the database; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pools: Pools,
+    removed: RemovedInstances,
 }
 
 impl Store {
@@ -57,56 +76,72 @@ impl Store {
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::BadUrl(e.to_string()))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // With WAL, NORMAL keeps every committed transaction across a process crash.
-            .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
+        let in_memory = options.get_filename() == std::path::Path::new(":memory:");
         if let Some(dir) = options.get_filename().parent() {
-            if !dir.as_os_str().is_empty()
-                && options.get_filename() != std::path::Path::new(":memory:")
-            {
+            if !dir.as_os_str().is_empty() && !in_memory {
                 std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
                     path: dir.display().to_string(),
                     source,
                 })?;
             }
         }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+            .connect_with(
+                options
+                    .clone()
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    // With WAL, NORMAL keeps every committed transaction across a process crash.
+                    .synchronous(SqliteSynchronous::Normal),
+            )
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        sqlx::migrate!("./migrations").run(&write).await?;
+        // An in-memory database exists once per connection: it cannot have separate readers.
+        let read = if in_memory {
+            write.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(READ_CONNECTIONS)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options.read_only(true))
+                .await?
+        };
+        let pools = Pools { read, write };
+        let removed = RemovedInstances::load(&pools.read).await?;
+        Ok(Self { pools, removed })
     }
 
     /// True when the database answers a trivial query.
     pub async fn is_healthy(&self) -> bool {
         sqlx::query_scalar::<_, i64>("SELECT 1")
-            .fetch_one(&self.pool)
+            .fetch_one(&self.pools.read)
             .await
             .is_ok()
     }
 
     pub fn feedback(&self) -> FeedbackRepo<'_> {
-        FeedbackRepo::new(&self.pool)
+        FeedbackRepo::new(&self.pools)
     }
 
     pub fn app_tokens(&self) -> AppTokenRepo<'_> {
-        AppTokenRepo::new(&self.pool)
+        AppTokenRepo::new(&self.pools)
     }
 
     pub fn contact_sync(&self) -> ContactSyncRepo<'_> {
-        ContactSyncRepo::new(&self.pool)
+        ContactSyncRepo::new(&self.pools)
     }
 
     pub fn instances(&self) -> InstanceRepo<'_> {
-        InstanceRepo::new(&self.pool)
+        InstanceRepo::new(&self.pools, &self.removed)
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        // Writer first: its last commit lands before the readers go.
+        self.pools.write.close().await;
+        self.pools.read.close().await;
     }
 }
