@@ -256,6 +256,50 @@ async fn older_events_never_override_newer_ones() {
         .assert_error(403, "instance_removed");
 }
 
+/// The API answers removal from memory: it must agree with the database after concurrent
+/// deliveries in any order, and after a restart.
+#[tokio::test]
+async fn removal_survives_restart_and_concurrent_deliveries_agree_with_the_database() {
+    let app = spawn().await;
+    let t = Utc::now() - Duration::seconds(120);
+    // 40 deliveries for one site at once, alternating install/remove; the newest is a removal.
+    let events: Vec<String> = (0..40)
+        .map(|i| {
+            let at = t + Duration::seconds(i);
+            if i % 2 == 0 {
+                installed(SITE_A, at)
+            } else {
+                removed(SITE_A, at)
+            }
+        })
+        .rev()
+        .collect();
+    let deliveries = events.into_iter().map(|event| {
+        let app = &app;
+        async move { app.webhook_ok(event).await }
+    });
+    futures::future::join_all(deliveries).await;
+    assert_eq!(
+        app.record(SITE_A).await.unwrap().status,
+        InstanceStatus::Removed
+    );
+    app.summary(SITE_A)
+        .await
+        .assert_error(403, "instance_removed");
+    app.submit(SITE_B, Role::Visitor, "b is active").await;
+
+    let app = restart(app).await;
+    app.summary(SITE_A)
+        .await
+        .assert_error(403, "instance_removed");
+    assert_eq!(app.summary(SITE_B).await.status, 200);
+    assert_eq!(
+        app.webhook_ok(installed(SITE_A, Utc::now())).await,
+        "applied"
+    );
+    assert_eq!(app.summary(SITE_A).await.status, 200);
+}
+
 #[tokio::test]
 async fn reinstall_before_purge_keeps_the_data() {
     let app = spawn().await;
