@@ -3,8 +3,9 @@
 mod common;
 
 use common::*;
-use serde_json::json;
+use serde_json::{json, Value};
 use wix_app::model::Role;
+use wix_app::store::NewFeedback;
 
 #[tokio::test]
 async fn visitor_submits_and_owner_reads_it() {
@@ -477,4 +478,68 @@ async fn data_survives_a_restart_of_the_store() {
     // Re-opening runs the migrations again (a no-op) and keeps the schema.
     let again = wix_app::store::Store::open(&url).await.unwrap();
     assert!(again.is_healthy().await);
+}
+
+/// Concurrent submissions are committed in shared batches (group commit): every one that is
+/// acknowledged is stored with its outbox row, and a row the database refuses fails alone.
+#[tokio::test]
+async fn concurrent_submissions_share_commits_and_a_bad_row_fails_alone() {
+    let app = spawn().await;
+    let site = tenant(SITE_A);
+    let feedback = app.store.feedback();
+    let inserts = (0..60).map(|i| {
+        let new = NewFeedback {
+            message: format!("message {i}"),
+            email: (i % 2 == 0).then(|| format!("fan{i}@example.com")),
+            // The schema refuses ratings outside 1..=5: row 30 cannot be stored.
+            rating: Some(if i == 30 { 9 } else { 1 + (i % 5) as u8 }),
+        };
+        let (feedback, site) = (&feedback, &site);
+        async move {
+            let author = format!("visitor-{i}");
+            (
+                i,
+                feedback
+                    .insert(site, Role::Visitor, Some(&author), &new)
+                    .await,
+            )
+        }
+    });
+    let results = futures::future::join_all(inserts).await;
+    for (i, result) in &results {
+        assert_eq!(result.is_err(), *i == 30, "row {i}: {result:?}");
+    }
+
+    let mut stored = Vec::new();
+    let mut cursor = Value::Null;
+    loop {
+        let page = app
+            .list(SITE_A, json!({ "limit": 50, "cursor": cursor }))
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        stored.extend(page.body["items"].as_array().unwrap().iter().cloned());
+        cursor = page.body["next_cursor"].clone();
+        if cursor.is_null() {
+            break;
+        }
+    }
+    let mut messages: Vec<&str> = stored
+        .iter()
+        .map(|item| item["message"].as_str().unwrap())
+        .collect();
+    messages.sort_unstable();
+    let mut expected: Vec<String> = (0..60)
+        .filter(|i| *i != 30)
+        .map(|i| format!("message {i}"))
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(messages, expected);
+    // Every stored row with an email has its outbox row (29 of the 30 even rows; 30 failed).
+    let with_contact = stored
+        .iter()
+        .filter(|item| !item["contact"].is_null())
+        .count();
+    assert_eq!(with_contact, 29);
+    let (pending, synced, failed) = app.store.contact_sync().totals().await.unwrap();
+    assert_eq!(pending + synced + failed, 29);
 }

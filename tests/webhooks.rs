@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use common::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
-use wix_app::auth::{sign_webhook, InstanceVerifier, TenantId};
+use wix_app::auth::sign_webhook;
 use wix_app::model::Role;
 use wix_app::server::webhooks::{purge_due, MAX_WEBHOOK_BODY_BYTES, WEBHOOK_PATH};
 use wix_app::store::{InstanceRecord, InstanceStatus};
@@ -46,15 +46,6 @@ fn data_claim(event: &str, site: &str) -> String {
         "data": json!({ "appId": APP_ID }).to_string(),
     })
     .to_string()
-}
-
-/// A tenant id, obtained the only way tests may: through the instance verifier.
-fn tenant(site: &str) -> TenantId {
-    InstanceVerifier::new(SECRET.as_bytes(), 0)
-        .verify_at(&instance(site, Role::Owner), Utc::now())
-        .unwrap()
-        .tenant()
-        .clone()
 }
 
 impl TestApp {

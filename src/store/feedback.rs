@@ -3,8 +3,11 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Deserialize;
 use sqlx::{QueryBuilder, Row, Sqlite};
+use std::borrow::Cow;
 
+use super::group_commit::{FeedbackRow, FeedbackWriter};
 use super::{Pools, StoreError};
 use crate::auth::TenantId;
 use crate::model::{
@@ -76,15 +79,18 @@ impl PageCursor {
 /// Feedback queries; every one is scoped by a verified tenant.
 pub struct FeedbackRepo<'a> {
     pools: &'a Pools,
+    writer: &'a FeedbackWriter,
 }
 
 const COLUMNS: &str = "f.id, f.message, f.email, f.rating, f.status, f.author_kind, f.created_at, s.state AS sync_state, s.contact_id";
 
 impl<'a> FeedbackRepo<'a> {
-    pub(super) fn new(pools: &'a Pools) -> Self {
-        Self { pools }
+    pub(super) fn new(pools: &'a Pools, writer: &'a FeedbackWriter) -> Self {
+        Self { pools, writer }
     }
 
+    /// Stores a submission (and its contact-sync outbox row when it has an email); returns once
+    /// committed. Concurrent submissions share a commit (see `group_commit.rs`).
     pub async fn insert(
         &self,
         tenant: &TenantId,
@@ -96,51 +102,36 @@ impl<'a> FeedbackRepo<'a> {
         let now_us = now.timestamp_micros();
         // v7 ids sort by creation time, so rows created in the same microsecond keep their order.
         let id = uuid::Uuid::now_v7().to_string();
-        let insert_feedback = sqlx::query(
-            "INSERT INTO feedback (id, instance_id, message, email, rating, status, author_kind, author_id, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(tenant.as_str())
-        .bind(&new.message)
-        .bind(new.email.as_deref())
-        .bind(new.rating.map(i64::from))
-        .bind(author.as_str())
-        .bind(author_id)
-        .bind(now_us)
-        .bind(now_us);
-        match &new.email {
-            // One statement commits on its own: one round trip to the writer.
-            None => {
-                insert_feedback.execute(&self.pools.write).await?;
-            }
-            // The feedback and its contact-sync outbox row commit together or not at all.
-            Some(email) => {
-                let now_ms = now.timestamp_millis();
-                let mut tx = self.pools.write.begin().await?;
-                insert_feedback.execute(&mut *tx).await?;
-                sqlx::query(
-                    "INSERT INTO contact_sync (feedback_id, instance_id, email, state, attempts, next_attempt_at, updated_at)
-                     VALUES (?, ?, ?, 'pending', 0, ?, ?)",
-                )
-                .bind(&id)
-                .bind(tenant.as_str())
-                .bind(email)
-                .bind(now_ms)
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-            }
-        }
+        self.writer
+            .insert(FeedbackRow {
+                id: id.clone(),
+                instance_id: tenant.as_str().to_owned(),
+                message: new.message.clone(),
+                email: new.email.clone(),
+                rating: new.rating.map(i64::from),
+                author_kind: author.as_str(),
+                author_id: author_id.map(str::to_owned),
+                created_at_us: now_us,
+                created_at_ms: now.timestamp_millis(),
+            })
+            .await?;
         Ok(StoredFeedback {
             id,
             created_at: rfc3339(now_us),
         })
     }
 
+    /// One page, newest first. SQLite builds the page as one JSON array, so it crosses from
+    /// sqlx's connection thread as a single value: returned row by row, every row is a separate
+    /// hand-off between threads, which cost more than the query itself.
     pub async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page, StoreError> {
-        let mut sql: QueryBuilder<'_, Sqlite> = QueryBuilder::new("SELECT ");
+        let mut sql: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
+            "SELECT json_group_array(json_object(
+                'id', id, 'message', message, 'email', email, 'rating', rating,
+                'status', status, 'author_kind', author_kind, 'created_at', created_at,
+                'sync_state', sync_state, 'contact_id', contact_id
+             ) ORDER BY created_at DESC, id DESC) FROM (SELECT ",
+        );
         sql.push(COLUMNS)
             .push(" FROM feedback f LEFT JOIN contact_sync s ON s.feedback_id = f.id WHERE f.instance_id = ")
             .push_bind(tenant.as_str());
@@ -158,39 +149,23 @@ impl<'a> FeedbackRepo<'a> {
         }
         // One extra row tells whether another page exists.
         sql.push(" ORDER BY f.created_at DESC, f.id DESC LIMIT ")
-            .push_bind(i64::from(query.limit) + 1);
+            .push_bind(i64::from(query.limit) + 1)
+            .push(")");
 
-        let rows = sql.build().fetch_all(&self.pools.read).await?;
-        let mut items = Vec::with_capacity(rows.len());
+        let json: String = sql.build_query_scalar().fetch_one(&self.pools.read).await?;
+        let rows: Vec<ListedRow<'_>> =
+            serde_json::from_str(&json).map_err(|e| StoreError::Decode(e.to_string()))?;
+        let has_more = rows.len() > query.limit as usize;
+        let mut items = Vec::with_capacity(rows.len().min(query.limit as usize));
         let mut last_key = None;
-        for row in rows.iter().take(query.limit as usize) {
-            let created_at_us: i64 = row.try_get("created_at")?;
-            let item = FeedbackItem {
-                id: row.try_get("id")?,
-                message: row.try_get("message")?,
-                email: row.try_get("email")?,
-                rating: row
-                    .try_get::<Option<i64>, _>("rating")?
-                    .and_then(|r| u8::try_from(r).ok()),
-                status: FeedbackStatus::parse(row.try_get("status")?)
-                    .unwrap_or(FeedbackStatus::Open),
-                created_at: rfc3339(created_at_us),
-                author_kind: Role::parse(row.try_get("author_kind")?).unwrap_or(Role::Visitor),
-                contact: row
-                    .try_get::<Option<&str>, _>("sync_state")?
-                    .and_then(ContactSyncState::parse)
-                    .map(|state| ContactSync {
-                        state,
-                        contact_id: row.try_get("contact_id").ok().flatten(),
-                    }),
-            };
+        for row in rows.into_iter().take(query.limit as usize) {
             last_key = Some(PageCursor {
-                created_at_us,
-                id: item.id.clone(),
+                created_at_us: row.created_at,
+                id: row.id.clone(),
             });
-            items.push(item);
+            items.push(row.into_item());
         }
-        let next_cursor = if rows.len() > query.limit as usize {
+        let next_cursor = if has_more {
             last_key.map(|c| c.encode())
         } else {
             None
@@ -244,6 +219,45 @@ impl<'a> FeedbackRepo<'a> {
             }
         }
         Ok(counts)
+    }
+}
+
+/// One element of the page array that [`FeedbackRepo::list`] has SQLite build.
+#[derive(Debug, Deserialize)]
+struct ListedRow<'a> {
+    id: String,
+    message: String,
+    email: Option<String>,
+    rating: Option<i64>,
+    #[serde(borrow)]
+    status: Cow<'a, str>,
+    #[serde(borrow)]
+    author_kind: Cow<'a, str>,
+    created_at: i64,
+    #[serde(borrow)]
+    sync_state: Option<Cow<'a, str>>,
+    contact_id: Option<String>,
+}
+
+impl ListedRow<'_> {
+    fn into_item(self) -> FeedbackItem {
+        FeedbackItem {
+            rating: self.rating.and_then(|r| u8::try_from(r).ok()),
+            status: FeedbackStatus::parse(&self.status).unwrap_or(FeedbackStatus::Open),
+            created_at: rfc3339(self.created_at),
+            author_kind: Role::parse(&self.author_kind).unwrap_or(Role::Visitor),
+            contact: self
+                .sync_state
+                .as_deref()
+                .and_then(ContactSyncState::parse)
+                .map(|state| ContactSync {
+                    state,
+                    contact_id: self.contact_id,
+                }),
+            id: self.id,
+            message: self.message,
+            email: self.email,
+        }
     }
 }
 

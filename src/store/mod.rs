@@ -6,6 +6,7 @@
 mod app_tokens;
 mod contact_sync;
 mod feedback;
+mod group_commit;
 mod instances;
 mod removed;
 
@@ -38,6 +39,8 @@ pub enum StoreError {
     },
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
+    #[error("unexpected data from the database: {0}")]
+    Decode(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -69,6 +72,7 @@ struct Pools {
 pub struct Store {
     pools: Pools,
     removed: RemovedInstances,
+    feedback_writer: group_commit::FeedbackWriter,
 }
 
 impl Store {
@@ -112,7 +116,12 @@ impl Store {
         };
         let pools = Pools { read, write };
         let removed = RemovedInstances::load(&pools.read).await?;
-        Ok(Self { pools, removed })
+        let feedback_writer = group_commit::FeedbackWriter::start(pools.write.clone());
+        Ok(Self {
+            pools,
+            removed,
+            feedback_writer,
+        })
     }
 
     /// True when the database answers a trivial query.
@@ -124,7 +133,7 @@ impl Store {
     }
 
     pub fn feedback(&self) -> FeedbackRepo<'_> {
-        FeedbackRepo::new(&self.pools)
+        FeedbackRepo::new(&self.pools, &self.feedback_writer)
     }
 
     pub fn app_tokens(&self) -> AppTokenRepo<'_> {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{Duration, Utc};
 use leptos::config::LeptosOptions;
 use serde_json::Value;
-use wix_app::auth::{sign_instance, InstanceClaims};
+use wix_app::auth::{sign_instance, InstanceClaims, InstanceVerifier, TenantId};
 use wix_app::model::Role;
 use wix_app::server::{router, AppState, Config};
 use wix_app::store::Store;
@@ -134,6 +134,15 @@ pub fn instance(site: &str, role: Role) -> String {
 pub fn instance_signed_at(site: &str, role: Role, at: chrono::DateTime<Utc>) -> String {
     let subject = format!("{}-{}", role.as_str(), site);
     InstanceClaims::for_role(site, APP_ID, role, &subject, at).sign(SECRET.as_bytes())
+}
+
+/// A tenant id, obtained the only way tests may: through the instance verifier.
+pub fn tenant(site: &str) -> TenantId {
+    InstanceVerifier::new(SECRET.as_bytes(), 0)
+        .verify_at(&instance(site, Role::Owner), Utc::now())
+        .unwrap()
+        .tenant()
+        .clone()
 }
 
 pub fn raw_instance(json: &str) -> String {
