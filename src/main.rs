@@ -2,12 +2,6 @@
 
 use std::process::ExitCode;
 
-/// mimalloc instead of glibc malloc: a request allocates many small short-lived buffers on
-/// several threads, where glibc's arenas showed up as ~9 % of server CPU under load.
-#[cfg(feature = "ssr")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     // A missing .env is normal; the real environment wins over it.
