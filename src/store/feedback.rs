@@ -1,11 +1,12 @@
 //! Feedback rows: insert, keyset-paginated listing, status changes, deletes and counts.
 
+use std::borrow::Cow;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use sqlx::{QueryBuilder, Row, Sqlite};
-use std::borrow::Cow;
 
 use super::group_commit::{FeedbackRow, FeedbackWriter};
 use super::{Pools, StoreError};
@@ -153,23 +154,19 @@ impl<'a> FeedbackRepo<'a> {
             .push(")");
 
         let json: String = sql.build_query_scalar().fetch_one(&self.pools.read).await?;
-        let rows: Vec<ListedRow<'_>> =
+        let mut rows: Vec<ListedRow<'_>> =
             serde_json::from_str(&json).map_err(|e| StoreError::Decode(e.to_string()))?;
         let has_more = rows.len() > query.limit as usize;
-        let mut items = Vec::with_capacity(rows.len().min(query.limit as usize));
-        let mut last_key = None;
-        for row in rows.into_iter().take(query.limit as usize) {
-            last_key = Some(PageCursor {
-                created_at_us: row.created_at,
-                id: row.id.clone(),
-            });
-            items.push(row.into_item());
-        }
-        let next_cursor = if has_more {
-            last_key.map(|c| c.encode())
-        } else {
-            None
-        };
+        rows.truncate(query.limit as usize);
+        // Only the last row of a page that has a successor becomes a cursor.
+        let next_cursor = rows.last().filter(|_| has_more).map(|last| {
+            PageCursor {
+                created_at_us: last.created_at,
+                id: last.id.clone(),
+            }
+            .encode()
+        });
+        let items = rows.into_iter().map(ListedRow::into_item).collect();
         Ok(Page { items, next_cursor })
     }
 

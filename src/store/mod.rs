@@ -16,13 +16,13 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+use removed::RemovedInstances;
+
 pub use app_tokens::AppTokenRepo;
 pub use contact_sync::{ContactSyncRepo, PendingSync};
 pub use feedback::{
     FeedbackCounts, FeedbackRepo, ListQuery, NewFeedback, Page, PageCursor, StoredFeedback,
 };
-use removed::RemovedInstances;
-
 pub use instances::{
     DeliveredEvent, InstanceRecord, InstanceRepo, InstanceStatus, Lifecycle, Outcome, PurgeReport,
     EVENT_KEY_RETENTION_DAYS,
