@@ -107,8 +107,11 @@ pub enum ContactSyncState {
     /// Waiting for the worker (also while Wix is unreachable).
     Pending,
     Synced,
-    /// Wix refused it for good (e.g. the app lacks the permission).
+    /// Wix refused it for good (e.g. the app lacks the permission), or it was still not done
+    /// after `OUTBOX_MAX_AGE_HOURS`.
     Failed,
+    /// Not attempted: the site already had `OUTBOX_MAX_PENDING_PER_SITE` syncs waiting.
+    Skipped,
 }
 
 impl ContactSyncState {
@@ -117,6 +120,7 @@ impl ContactSyncState {
             ContactSyncState::Pending => "pending",
             ContactSyncState::Synced => "synced",
             ContactSyncState::Failed => "failed",
+            ContactSyncState::Skipped => "skipped",
         }
     }
 
@@ -125,6 +129,7 @@ impl ContactSyncState {
             "pending" => Some(ContactSyncState::Pending),
             "synced" => Some(ContactSyncState::Synced),
             "failed" => Some(ContactSyncState::Failed),
+            "skipped" => Some(ContactSyncState::Skipped),
             _ => None,
         }
     }

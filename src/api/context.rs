@@ -5,16 +5,13 @@
 //! function's first line the same: `Caller::authenticate().await?`. A verified caller whose site
 //! removed the app (as told by a webhook) is refused with 403 `instance_removed`.
 
-use std::net::SocketAddr;
-
-use axum::extract::ConnectInfo;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use leptos::prelude::use_context;
 
 use crate::api::ApiError;
 use crate::auth::VerifiedIdentity;
-use crate::server::AppState;
+use crate::server::{AppState, ClientAddr};
 use crate::store::Store;
 use crate::wix::WixClient;
 
@@ -22,7 +19,7 @@ use crate::wix::WixClient;
 pub struct Caller {
     state: AppState,
     pub identity: VerifiedIdentity,
-    client: Option<std::net::IpAddr>,
+    client: Option<ClientAddr>,
 }
 
 impl Caller {
@@ -38,16 +35,23 @@ impl Caller {
             ApiError::internal()
         })?;
         let header = parts.headers.get(AUTHORIZATION).map(|v| v.as_bytes());
-        let client = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip());
-        let identity = match state.auth.authenticate(header, client).await {
+        // Resolved once per request by `server::client_addr::resolve_client`.
+        let client = parts.extensions.get::<ClientAddr>().copied();
+        let identity = match state
+            .auth
+            .authenticate(header, client.map(ClientAddr::limit_key))
+            .await
+        {
             Ok(identity) => identity,
             Err(err) => {
                 // The code only: the header itself is a credential and never reaches a log.
                 tracing::info!(code = err.code().as_str(), path = %parts.uri.path(), "rejected authorization");
-                return Err(state.rate_limits.auth_failure(client, err.into()));
+                let error = ApiError::from(err);
+                // Only the client's failures count towards its limit, not our 503s.
+                if error.status() != 401 {
+                    return Err(error);
+                }
+                return Err(state.rate_limits.auth_failure(client, error));
             }
         };
         // Shown on the request's log span (see server::http::trace_layer).

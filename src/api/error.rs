@@ -32,8 +32,10 @@ pub enum ErrorCode {
     InstanceRemoved,
     // 404
     NotFound,
-    // 405, 413, 415
+    // 405, 408, 413, 415
     MethodNotAllowed,
+    /// The request body did not arrive within `BODY_READ_TIMEOUT_SECS`.
+    RequestTimeout,
     PayloadTooLarge,
     UnsupportedMediaType,
     // 429
@@ -71,6 +73,7 @@ impl ErrorCode {
             ErrorCode::Forbidden | ErrorCode::InstanceRemoved => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::RequestTimeout => 408,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::TooManyRequests => 429,
@@ -105,6 +108,7 @@ impl ErrorCode {
             ErrorCode::InstanceRemoved => "instance_removed",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::Internal => "internal",

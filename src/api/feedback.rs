@@ -78,6 +78,9 @@ pub async fn submit_feedback(
             &new,
         )
         .await?;
+    if new.email.is_some() {
+        caller.wake_contact_sync();
+    }
     Ok(Submitted {
         id: stored.id,
         created_at: stored.created_at,

@@ -7,18 +7,21 @@
 //! client so a flood of garbage tokens cannot become a flood of calls to Wix.
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, RateLimiter};
 use moka::future::Cache;
 use moka::Expiry;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::{AuthError, TenantId, VerifiedIdentity};
+use crate::limiter::{check_global, quota, KeyedLimiter};
 use crate::model::Role;
+
+/// Client addresses the miss limiter remembers at most.
+const MAX_CLIENT_KEYS: u64 = 200_000;
 
 #[derive(Debug, Clone)]
 pub struct AccessTokenOptions {
@@ -27,8 +30,11 @@ pub struct AccessTokenOptions {
     /// How long a rejected token is remembered.
     pub negative_ttl: Duration,
     pub cache_capacity: u64,
-    /// Token Info calls (cache misses) allowed per client IP per minute.
+    /// Token Info calls (cache misses) allowed per client address per minute.
     pub misses_per_client_per_minute: u32,
+    /// Token Info calls allowed per minute for the whole process (`TOKEN_INFO_PER_MINUTE`), so
+    /// junk tokens cannot get the app throttled by Wix.
+    pub calls_per_minute: u32,
     pub request_timeout: Duration,
 }
 
@@ -39,6 +45,7 @@ impl Default for AccessTokenOptions {
             negative_ttl: Duration::from_secs(30),
             cache_capacity: 50_000,
             misses_per_client_per_minute: 60,
+            calls_per_minute: 600,
             request_timeout: Duration::from_secs(5),
         }
     }
@@ -100,14 +107,15 @@ struct Inner {
     url: String,
     app_id: String,
     cache: Cache<[u8; 32], Verdict>,
-    misses: DefaultKeyedRateLimiter<IpAddr>,
+    misses: KeyedLimiter<IpAddr>,
+    budget: DefaultDirectRateLimiter,
     options: AccessTokenOptions,
 }
 
 impl AccessTokenVerifier {
     pub fn new(api_base: &str, app_id: &str, options: AccessTokenOptions) -> Self {
-        let per_minute =
-            NonZeroU32::new(options.misses_per_client_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        let per_client = options.misses_per_client_per_minute;
+        let budget = options.calls_per_minute;
         let http = reqwest::Client::builder()
             .timeout(options.request_timeout)
             .build()
@@ -123,7 +131,8 @@ impl AccessTokenVerifier {
                         negative_ttl: options.negative_ttl,
                     })
                     .build(),
-                misses: RateLimiter::keyed(Quota::per_minute(per_minute)),
+                misses: KeyedLimiter::new(quota(per_client, per_client), MAX_CLIENT_KEYS),
+                budget: RateLimiter::direct(quota(budget, budget)),
                 options,
             }),
         }
@@ -140,9 +149,14 @@ impl AccessTokenVerifier {
             Some(v) => v,
             None => {
                 if let Some(ip) = client {
-                    if self.inner.misses.check_key(&ip).is_err() {
+                    if self.inner.misses.check(&ip).is_err() {
                         return Err(AuthError::TooManyAttempts);
                     }
+                }
+                if let Err(secs) = check_global(&self.inner.budget) {
+                    return Err(AuthError::Busy {
+                        retry_after_secs: secs,
+                    });
                 }
                 let this = self.clone();
                 let token = token.to_owned();

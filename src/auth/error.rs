@@ -24,6 +24,9 @@ pub enum AuthError {
     TooManyAttempts,
     #[error("Wix could not be asked about this access token right now. Try again shortly.")]
     VerifierUnavailable,
+    /// The process-wide Token Info budget (`TOKEN_INFO_PER_MINUTE`) is spent.
+    #[error("Too many new sign-ins are being checked right now. Try again shortly.")]
+    Busy { retry_after_secs: u64 },
 }
 
 impl AuthError {
@@ -38,7 +41,7 @@ impl AuthError {
             AuthError::NotYetValid => ErrorCode::InstanceNotYetValid,
             AuthError::InvalidAccessToken(_) => ErrorCode::InvalidAccessToken,
             AuthError::TooManyAttempts => ErrorCode::TooManyRequests,
-            AuthError::VerifierUnavailable => ErrorCode::AuthUnavailable,
+            AuthError::VerifierUnavailable | AuthError::Busy { .. } => ErrorCode::AuthUnavailable,
         }
     }
 }
@@ -50,6 +53,7 @@ impl From<AuthError> for ApiError {
             AuthError::TooManyAttempts | AuthError::VerifierUnavailable => {
                 error.retry_after(crate::api::error::RETRY_AFTER_SECS)
             }
+            AuthError::Busy { retry_after_secs } => error.retry_after(retry_after_secs),
             _ => error,
         }
     }

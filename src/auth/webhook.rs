@@ -36,8 +36,31 @@ pub const APP_REMOVED: &str = "AppRemoved";
 #[derive(Clone)]
 pub struct WebhookPublicKey {
     key: DecodingKey,
-    /// Normalised PEM text, kept to recognise the committed development key.
-    pem: String,
+    /// The key material (modulus, exponent), kept to recognise the committed development key
+    /// whatever its encoding (SPKI, PKCS#1, bare base64, other line breaks).
+    material: KeyMaterial,
+}
+
+/// An RSA public key's modulus and exponent, big-endian.
+#[derive(Clone, PartialEq, Eq)]
+struct KeyMaterial {
+    n: Vec<u8>,
+    e: Vec<u8>,
+}
+
+impl KeyMaterial {
+    fn from_pem(pem: &str) -> Option<Self> {
+        use rsa::pkcs1::DecodeRsaPublicKey as _;
+        use rsa::pkcs8::DecodePublicKey as _;
+        use rsa::traits::PublicKeyParts as _;
+        let key = rsa::RsaPublicKey::from_public_key_pem(pem)
+            .or_else(|_| rsa::RsaPublicKey::from_pkcs1_pem(pem))
+            .ok()?;
+        Some(Self {
+            n: key.n().to_bytes_be(),
+            e: key.e().to_bytes_be(),
+        })
+    }
 }
 
 impl std::fmt::Debug for WebhookPublicKey {
@@ -63,24 +86,29 @@ impl WebhookPublicKey {
             text
         } else {
             let body: String = text.split_whitespace().collect();
-            format!("-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----")
+            // RFC 7468 lines: 64 characters (strict parsers refuse longer ones).
+            let lines: Vec<&str> = body
+                .as_bytes()
+                .chunks(64)
+                .map(|line| std::str::from_utf8(line).unwrap_or_default())
+                .collect();
+            format!(
+                "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----",
+                lines.join("\n")
+            )
         };
-        let key = DecodingKey::from_rsa_pem(pem.as_bytes())
-            .map_err(|_| "expected an RSA public key in PEM format (-----BEGIN PUBLIC KEY-----)")?;
-        Ok(Self {
-            key,
-            pem: normalise_pem(&pem),
-        })
+        const EXPECTED: &str =
+            "expected an RSA public key in PEM format (-----BEGIN PUBLIC KEY-----)";
+        let key = DecodingKey::from_rsa_pem(pem.as_bytes()).map_err(|_| EXPECTED)?;
+        let material = KeyMaterial::from_pem(&pem).ok_or(EXPECTED)?;
+        Ok(Self { key, material })
     }
 
-    /// True when this is the committed development key (`dev/webhook-dev-public.pem`).
+    /// True when this is the committed development key (`dev/webhook-dev-public.pem`), in any
+    /// encoding: compared by modulus and exponent, not by text.
     pub fn is_dev_key(&self) -> bool {
-        self.pem == normalise_pem(DEV_WEBHOOK_PUBLIC_KEY)
+        KeyMaterial::from_pem(DEV_WEBHOOK_PUBLIC_KEY).is_some_and(|dev| dev == self.material)
     }
-}
-
-fn normalise_pem(pem: &str) -> String {
-    pem.split_whitespace().collect()
 }
 
 /// DEVELOPMENT ONLY. The committed key pair `APP_ENV=dev` uses when no key is configured; the

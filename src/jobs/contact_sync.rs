@@ -1,10 +1,14 @@
 //! Turns feedback emails into Wix contacts (the seed's elevation case: a visitor may not create
 //! contacts, the app may, and only through this fixed logic).
 //!
-//! The submission commits the feedback and a `pending` outbox row together; this worker calls
-//! Wix later. A Wix outage only delays the sync: transient failures are retried with exponential
-//! backoff capped at `OUTBOX_MAX_BACKOFF_SECS`, across restarts. A 409 (the contact exists) links
-//! the existing contact. Only answers Wix will never accept (e.g. 400, 403) mark a row `failed`.
+//! The submission commits the feedback and a `pending` outbox row together and wakes this worker,
+//! which calls Wix. A Wix outage only delays the sync: transient failures are retried with
+//! exponential backoff capped at `OUTBOX_MAX_BACKOFF_SECS`, across restarts, until the row is
+//! `OUTBOX_MAX_AGE_HOURS` old, when it is given up (`failed`). A 409 (the contact exists) links
+//! the existing contact. Answers Wix will never accept (e.g. 400, 403) mark a row `failed`.
+//! Rows of sites that removed the app are parked (not fetched, no Wix calls) until a reinstall.
+//! A batch holds a few rows of each site and its calls run concurrently, so a site whose calls
+//! are slow or throttled does not hold up the others.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,26 +17,33 @@ use tokio::sync::Notify;
 
 use crate::auth::TenantId;
 use crate::store::{PendingSync, Store};
-use crate::wix::WixClient;
+use crate::wix::{WixClient, WixError};
+use futures::StreamExt as _;
 
 const BATCH: i64 = 20;
+/// Wix calls in flight at once.
+const CONCURRENCY: usize = 8;
 /// How often the worker looks for due rows when nobody wakes it.
 const IDLE_POLL: Duration = Duration::from_secs(1);
+/// How often rows past the maximum age are given up.
+const EXPIRE_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
 pub struct ContactSyncWorker {
     store: Store,
     wix: WixClient,
     max_backoff: Duration,
+    max_age: Duration,
     wake: Arc<Notify>,
 }
 
 impl ContactSyncWorker {
-    pub fn new(store: Store, wix: WixClient, max_backoff: Duration) -> Self {
+    pub fn new(store: Store, wix: WixClient, max_backoff: Duration, max_age: Duration) -> Self {
         Self {
             store,
             wix,
             max_backoff,
+            max_age,
             wake: Arc::new(Notify::new()),
         }
     }
@@ -45,7 +56,12 @@ impl ContactSyncWorker {
     /// Runs until `stop` resolves; finishes the batch in hand before returning.
     pub async fn run(self, stop: impl std::future::Future<Output = ()>) {
         tokio::pin!(stop);
+        let mut last_expiry: Option<std::time::Instant> = None;
         loop {
+            if last_expiry.is_none_or(|at| at.elapsed() >= EXPIRE_EVERY) {
+                self.expire_old().await;
+                last_expiry = Some(std::time::Instant::now());
+            }
             let worked = self.run_once().await;
             if worked > 0 {
                 continue;
@@ -69,10 +85,28 @@ impl ContactSyncWorker {
             }
         };
         let count = due.len();
-        for row in due {
-            self.sync(row).await;
-        }
+        futures::stream::iter(due)
+            .for_each_concurrent(CONCURRENCY, |row| self.sync(row))
+            .await;
         count
+    }
+
+    /// Gives up on rows older than `OUTBOX_MAX_AGE_HOURS`.
+    pub async fn expire_old(&self) {
+        let now = chrono::Utc::now().timestamp_millis();
+        let cutoff = now - i64::try_from(self.max_age.as_millis()).unwrap_or(i64::MAX);
+        let reason = format!(
+            "gave up: not synced within {} hours",
+            self.max_age.as_secs() / 3600
+        );
+        match self.store.contact_sync().expire(cutoff, &reason, now).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                rows = n,
+                "contact sync: gave up on rows past the maximum age"
+            ),
+            Err(err) => tracing::warn!(error = %err, "contact sync: cannot expire old rows"),
+        }
     }
 
     async fn sync(&self, row: PendingSync) {
@@ -81,6 +115,8 @@ impl ContactSyncWorker {
         let result = self.wix.find_or_create_contact(&tenant, &row.email).await;
         let now_ms = chrono::Utc::now().timestamp_millis();
         let outcome = match &result {
+            // The site was removed meanwhile: the row stays pending (parked) for a reinstall.
+            Err(WixError::InstanceRemoved) => return,
             Ok(contact_id) => {
                 self.store
                     .contact_sync()

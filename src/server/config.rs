@@ -22,6 +22,15 @@ pub const DEFAULT_SUBMIT_BURST: u64 = 2;
 pub const DEFAULT_AUTH_FAILURES_PER_MINUTE: u64 = 30;
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: u64 = 512;
+pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 10;
+pub const DEFAULT_BODY_READ_TIMEOUT_SECS: u64 = 10;
+pub const DEFAULT_MAX_CONNECTIONS: u64 = 10_000;
+pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 10;
+pub const DEFAULT_TOKEN_INFO_PER_MINUTE: u64 = 600;
+pub const DEFAULT_SUBMIT_RATE_PER_ADDRESS_PER_MINUTE: u64 = 20;
+pub const DEFAULT_SUBMIT_BURST_PER_ADDRESS: u64 = 5;
+pub const DEFAULT_OUTBOX_MAX_PENDING_PER_SITE: u64 = 1000;
+pub const DEFAULT_OUTBOX_MAX_AGE_HOURS: u64 = 72;
 /// A hundred years: larger values are certainly a typo.
 pub const MAX_DATA_RETENTION_DAYS: u32 = 36_500;
 
@@ -38,6 +47,19 @@ pub enum LogFormat {
 pub enum AppEnv {
     Dev,
     Prod,
+}
+
+impl AppEnv {
+    /// What an unset `APP_ENV` means: debug builds (`cargo leptos watch`, `make dev`, the test
+    /// suite) run as dev, release builds (what gets deployed) as prod. So a release binary
+    /// started with no configuration refuses to start instead of serving the dev tools.
+    pub fn build_default() -> Self {
+        if cfg!(debug_assertions) {
+            AppEnv::Dev
+        } else {
+            AppEnv::Prod
+        }
+    }
 }
 
 /// A secret that never prints.
@@ -95,11 +117,30 @@ pub struct Config {
     /// Requests handled at once; more are shed with 503 instead of queueing.
     pub max_concurrent_requests: usize,
     pub log_format: LogFormat,
+    /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`); empty: none.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// A connection that has not sent its request headers by then is closed.
+    pub header_read_timeout_secs: u64,
+    /// A request body not fully received by then is answered 408 `request_timeout`.
+    pub body_read_timeout_secs: u64,
+    /// Open connections at most; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// On SIGTERM, in-flight requests get this long before connections are closed.
+    pub shutdown_grace_secs: u64,
+    /// Token Info look-ups (access-token cache misses) per minute, for the whole process.
+    pub token_info_per_minute: u32,
+    /// Feedback submissions per (site, client address) per minute, and the burst above it.
+    pub submit_rate_per_address_per_minute: u32,
+    pub submit_burst_per_address: u32,
+    /// Pending contact syncs per site; past it, new feedback's sync is `skipped`.
+    pub outbox_max_pending_per_site: u32,
+    /// A contact sync still not done after this many hours is given up (`failed`).
+    pub outbox_max_age_hours: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{0} is required when APP_ENV=prod (set it in the environment or in .env)")]
+    #[error("{0} is required when APP_ENV=prod, the default of release builds (set it in the environment or in .env)")]
     Required(&'static str),
     #[error("{name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
@@ -118,20 +159,31 @@ impl Config {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// Builds the config from any variable source (tests pass a map).
+    /// Builds the config from any variable source (tests pass a map), with an unset `APP_ENV`
+    /// meaning what it means for this build ([`AppEnv::build_default`]).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::from_lookup_for(AppEnv::build_default(), get)
+    }
+
+    /// [`Self::from_lookup`] with the unset-`APP_ENV` default given: tests check how a release
+    /// build (default prod) reads a configuration.
+    pub fn from_lookup_for(
+        unset_env: AppEnv,
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
         let var = |name: &str| {
             get(name)
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
 
-        let env = match var("APP_ENV")
-            .as_deref()
-            .map(str::to_ascii_lowercase)
+        // Set but empty is a mistake (a template copied without filling it in), not "unset".
+        let env = match get("APP_ENV")
+            .map(|v| v.trim().to_ascii_lowercase())
             .as_deref()
         {
-            None | Some("dev") => AppEnv::Dev,
+            None => unset_env,
+            Some("dev") => AppEnv::Dev,
             Some("prod") => AppEnv::Prod,
             Some(other) => {
                 return Err(invalid(
@@ -143,14 +195,35 @@ impl Config {
 
         let (app_id, secret, uses_dev_credentials) =
             match (env, var("WIX_APP_ID"), var("WIX_APP_SECRET")) {
-                (_, Some(id), Some(secret)) => (id, secret, false),
+                (_, Some(id), Some(secret)) => {
+                    let dev = id == DEV_APP_ID || secret == DEV_APP_SECRET;
+                    if env == AppEnv::Prod && dev {
+                        let name = if id == DEV_APP_ID { "WIX_APP_ID" } else { "WIX_APP_SECRET" };
+                        return Err(invalid(
+                            name,
+                            "this is the built-in development value; use your app's from the Wix Developers Center",
+                        ));
+                    }
+                    (id, secret, dev)
+                }
                 (AppEnv::Prod, None, _) => return Err(ConfigError::Required("WIX_APP_ID")),
                 (AppEnv::Prod, _, None) => return Err(ConfigError::Required("WIX_APP_SECRET")),
-                (AppEnv::Dev, id, secret) => (
-                    id.unwrap_or_else(|| DEV_APP_ID.to_owned()),
-                    secret.unwrap_or_else(|| DEV_APP_SECRET.to_owned()),
-                    true,
-                ),
+                (AppEnv::Dev, None, None) => {
+                    (DEV_APP_ID.to_owned(), DEV_APP_SECRET.to_owned(), true)
+                }
+                // Half of a real app's credentials with half of the dev ones fails every call.
+                (AppEnv::Dev, Some(_), None) => {
+                    return Err(invalid(
+                        "WIX_APP_SECRET",
+                        "WIX_APP_ID is set, so WIX_APP_SECRET must be set too (or unset both for the development app)",
+                    ))
+                }
+                (AppEnv::Dev, None, Some(_)) => {
+                    return Err(invalid(
+                        "WIX_APP_ID",
+                        "WIX_APP_SECRET is set, so WIX_APP_ID must be set too (or unset both for the development app)",
+                    ))
+                }
             };
         if !app_id
             .chars()
@@ -189,6 +262,12 @@ impl Config {
                 "expected space-separated CSP sources, e.g. https://manage.wix.com",
             ));
         }
+        if env == AppEnv::Prod && frame_ancestors.split_whitespace().any(|s| s == "*") {
+            return Err(invalid(
+                "FRAME_ANCESTORS",
+                "'*' lets any site frame the app (clickjacking); list the Wix origins instead",
+            ));
+        }
         if env == AppEnv::Dev && !frame_ancestors.split_whitespace().any(|s| s == "'self'") {
             // The /dev host page frames the app from its own origin.
             frame_ancestors.push_str(" 'self'");
@@ -203,11 +282,25 @@ impl Config {
                 )
             })?,
         };
+        if env == AppEnv::Prod && instance_max_age_secs == 0 {
+            return Err(invalid(
+                "INSTANCE_MAX_AGE_SECS",
+                "0 (no age check) is for development only; a leaked instance would work forever",
+            ));
+        }
 
         let wix_api_base = var("WIX_API_BASE")
             .map(|base| {
                 let base = base.trim_end_matches('/').to_owned();
-                if base.starts_with("https://") || base.starts_with("http://") {
+                if base.starts_with("https://") {
+                    Ok(base)
+                } else if base.starts_with("http://") {
+                    if env == AppEnv::Prod && !is_loopback_url(&base) {
+                        return Err(invalid(
+                            "WIX_API_BASE",
+                            "plain http would send the app secret and tokens unencrypted; use https (http only to a loopback address)",
+                        ));
+                    }
                     Ok(base)
                 } else {
                     Err(invalid(
@@ -264,6 +357,72 @@ impl Config {
             DEFAULT_MAX_CONCURRENT_REQUESTS,
         )?)
         .map_err(|_| invalid("MAX_CONCURRENT_REQUESTS", "is too large"))?;
+        let whole = |name: &'static str, default: u64, what: &str| -> Result<u64, ConfigError> {
+            let n = match var(name) {
+                None => default,
+                Some(v) => v
+                    .parse()
+                    .map_err(|_| invalid(name, format!("expected {what}, got {v:?}")))?,
+            };
+            if n == 0 {
+                return Err(invalid(name, "must be at least 1"));
+            }
+            Ok(n)
+        };
+        let whole_u32 = |name: &'static str, default: u64, what: &str| {
+            u32::try_from(whole(name, default, what)?).map_err(|_| invalid(name, "is too large"))
+        };
+        let header_read_timeout_secs = whole(
+            "HEADER_READ_TIMEOUT_SECS",
+            DEFAULT_HEADER_READ_TIMEOUT_SECS,
+            "whole seconds",
+        )?;
+        let body_read_timeout_secs = whole(
+            "BODY_READ_TIMEOUT_SECS",
+            DEFAULT_BODY_READ_TIMEOUT_SECS,
+            "whole seconds",
+        )?;
+        let max_connections = usize::try_from(whole(
+            "MAX_CONNECTIONS",
+            DEFAULT_MAX_CONNECTIONS,
+            "a whole number of connections",
+        )?)
+        .map_err(|_| invalid("MAX_CONNECTIONS", "is too large"))?;
+        let shutdown_grace_secs = whole(
+            "SHUTDOWN_GRACE_SECS",
+            DEFAULT_SHUTDOWN_GRACE_SECS,
+            "whole seconds",
+        )?;
+        let token_info_per_minute = whole_u32(
+            "TOKEN_INFO_PER_MINUTE",
+            DEFAULT_TOKEN_INFO_PER_MINUTE,
+            "a whole number of look-ups per minute",
+        )?;
+        let submit_rate_per_address_per_minute = whole_u32(
+            "SUBMIT_RATE_PER_ADDRESS_PER_MINUTE",
+            DEFAULT_SUBMIT_RATE_PER_ADDRESS_PER_MINUTE,
+            "a whole number of submissions per minute",
+        )?;
+        let submit_burst_per_address = whole_u32(
+            "SUBMIT_BURST_PER_ADDRESS",
+            DEFAULT_SUBMIT_BURST_PER_ADDRESS,
+            "a whole number of submissions",
+        )?;
+        let outbox_max_pending_per_site = whole_u32(
+            "OUTBOX_MAX_PENDING_PER_SITE",
+            DEFAULT_OUTBOX_MAX_PENDING_PER_SITE,
+            "a whole number of rows",
+        )?;
+        let outbox_max_age_hours = whole_u32(
+            "OUTBOX_MAX_AGE_HOURS",
+            DEFAULT_OUTBOX_MAX_AGE_HOURS,
+            "whole hours",
+        )?;
+        let trusted_proxies = var("TRUSTED_PROXIES")
+            .map(|list| parse_trusted_proxies(&list))
+            .transpose()?
+            .unwrap_or_default();
+
         let log_format = match var("LOG_FORMAT")
             .as_deref()
             .map(str::to_ascii_lowercase)
@@ -300,11 +459,35 @@ impl Config {
             request_timeout_secs,
             max_concurrent_requests,
             log_format,
+            trusted_proxies,
+            header_read_timeout_secs,
+            body_read_timeout_secs,
+            max_connections,
+            shutdown_grace_secs,
+            token_info_per_minute,
+            submit_rate_per_address_per_minute,
+            submit_burst_per_address,
+            outbox_max_pending_per_site,
+            outbox_max_age_hours,
         })
     }
 
     pub fn is_dev(&self) -> bool {
         self.env == AppEnv::Dev
+    }
+
+    /// The one rule for the in-process fake Wix (and every endpoint of it that mints
+    /// credentials): dev mode, the built-in development app, and no `WIX_API_BASE`. A developer
+    /// who sets their own app id and secret talks to real Wix, in dev as in prod.
+    pub fn serves_fake_wix(&self) -> bool {
+        self.is_dev() && self.uses_dev_credentials && self.wix_api_base.is_none()
+    }
+
+    /// What the store needs from the configuration.
+    pub fn store_options(&self) -> crate::store::StoreOptions {
+        crate::store::StoreOptions {
+            outbox_max_pending_per_site: self.outbox_max_pending_per_site,
+        }
     }
 
     /// The app's own Wix-hosted frontend origin.
@@ -369,6 +552,40 @@ fn webhook_key(
             Ok((key, true))
         }
     }
+}
+
+/// `TRUSTED_PROXIES`: comma-separated IPs or CIDRs, IPv4 or IPv6.
+fn parse_trusted_proxies(list: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    invalid(
+                        "TRUSTED_PROXIES",
+                        format!("expected IP addresses or CIDRs like 10.0.0.0/8, got {p:?}"),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// `http://localhost[:port]…`, `http://127.x.x.x…` or `http://[::1]…`.
+fn is_loopback_url(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Accepts `scheme://host[:port]` and nothing else (no path, no trailing slash).
@@ -540,6 +757,158 @@ mod tests {
         ] {
             match load(&[(name, value)]) {
                 Err(ConfigError::Invalid { name: n, .. }) => assert_eq!(n, name),
+                other => panic!("{name}={value}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_release_build_without_app_env_is_prod() {
+        let none = |_: &str| None;
+        assert_eq!(
+            Config::from_lookup_for(AppEnv::Prod, none).unwrap_err(),
+            ConfigError::Required("WIX_APP_ID")
+        );
+        let c = Config::from_lookup_for(AppEnv::Dev, none).unwrap();
+        assert_eq!(c.env, AppEnv::Dev);
+        // This test binary is a debug build: unset means dev here.
+        assert_eq!(AppEnv::build_default(), AppEnv::Dev);
+    }
+
+    #[test]
+    fn empty_or_unknown_app_env_is_an_error() {
+        for value in ["", "  ", "production", "staging"] {
+            match load(&[("APP_ENV", value)]) {
+                Err(ConfigError::Invalid { name, .. }) => assert_eq!(name, "APP_ENV"),
+                other => panic!("APP_ENV={value:?}: {other:?}"),
+            }
+        }
+        assert_eq!(load(&[("APP_ENV", "DEV")]).unwrap().env, AppEnv::Dev);
+    }
+
+    #[test]
+    fn the_fake_wix_needs_dev_mode_and_the_dev_app() {
+        assert!(load(&[]).unwrap().serves_fake_wix());
+        let own = [("WIX_APP_ID", "my-app"), ("WIX_APP_SECRET", "my-secret")];
+        let c = load(&own).unwrap();
+        assert!(!c.uses_dev_credentials && !c.serves_fake_wix());
+        assert!(!load(&[("WIX_API_BASE", "http://127.0.0.1:9")])
+            .unwrap()
+            .serves_fake_wix());
+        // Half a set of credentials is refused, naming the missing half.
+        match load(&[("WIX_APP_ID", "my-app")]) {
+            Err(ConfigError::Invalid { name, .. }) => assert_eq!(name, "WIX_APP_SECRET"),
+            other => panic!("{other:?}"),
+        }
+        match load(&[("WIX_APP_SECRET", "s")]) {
+            Err(ConfigError::Invalid { name, .. }) => assert_eq!(name, "WIX_APP_ID"),
+            other => panic!("{other:?}"),
+        }
+        let key = [("WIX_WEBHOOK_PUBLIC_KEY", TEST_PUBLIC_KEY)];
+        assert!(!prod(&key).unwrap().serves_fake_wix());
+    }
+
+    #[test]
+    fn prod_refuses_unsafe_settings() {
+        let key = ("WIX_WEBHOOK_PUBLIC_KEY", TEST_PUBLIC_KEY);
+        for (name, value) in [
+            ("INSTANCE_MAX_AGE_SECS", "0"),
+            ("FRAME_ANCESTORS", "*"),
+            ("FRAME_ANCESTORS", "https://manage.wix.com *"),
+            ("WIX_API_BASE", "http://wix-proxy.internal"),
+            ("WIX_API_BASE", "http://10.0.0.5:8080"),
+            ("WIX_APP_ID", DEV_APP_ID),
+            ("WIX_APP_SECRET", DEV_APP_SECRET),
+        ] {
+            match prod(&[key, (name, value)]) {
+                Err(ConfigError::Invalid { name: n, .. }) => assert_eq!(n, name, "{value}"),
+                other => panic!("{name}={value}: {other:?}"),
+            }
+            // Dev allows each of them.
+            let dev = if name == "WIX_APP_ID" || name == "WIX_APP_SECRET" {
+                load(&[])
+            } else {
+                load(&[(name, value)])
+            };
+            assert!(dev.is_ok(), "{name}={value} in dev: {dev:?}");
+        }
+        for base in [
+            "http://127.0.0.1:9000",
+            "http://localhost:8080/",
+            "http://[::1]:80",
+            "https://proxy.example",
+        ] {
+            let c = prod(&[key, ("WIX_API_BASE", base)]).unwrap();
+            assert_eq!(c.wix_api_base.as_deref(), Some(base.trim_end_matches('/')));
+        }
+        assert_eq!(
+            prod(&[key, ("FRAME_ANCESTORS", "https://*.wix.com")])
+                .unwrap()
+                .frame_ancestors,
+            "https://*.wix.com"
+        );
+    }
+
+    #[test]
+    fn a_re_encoded_dev_key_is_still_refused_in_prod() {
+        const PKCS1: &str = include_str!("../../tests/fixtures/webhook-dev-public-pkcs1.pem");
+        let bare: String = DEV_WEBHOOK_PUBLIC_KEY
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect();
+        for copy in [
+            PKCS1,
+            bare.as_str(),
+            &DEV_WEBHOOK_PUBLIC_KEY.replace('\n', "\\n"),
+        ] {
+            assert!(WebhookPublicKey::from_pem(copy).unwrap().is_dev_key());
+            match prod(&[("WIX_WEBHOOK_PUBLIC_KEY", copy)]) {
+                Err(ConfigError::Invalid { name, .. }) => {
+                    assert_eq!(name, "WIX_WEBHOOK_PUBLIC_KEY")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(!WebhookPublicKey::from_pem(TEST_PUBLIC_KEY)
+            .unwrap()
+            .is_dev_key());
+    }
+
+    #[test]
+    fn trusted_proxies_and_serving_limits() {
+        let c = load(&[("TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7 ,::1, fd00::/8")]).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 4);
+        assert!(c.trusted_proxies[1].contains(&"192.168.1.7".parse::<std::net::IpAddr>().unwrap()));
+        let d = load(&[]).unwrap();
+        assert!(d.trusted_proxies.is_empty());
+        assert_eq!(
+            (
+                d.header_read_timeout_secs,
+                d.body_read_timeout_secs,
+                d.max_connections
+            ),
+            (10, 10, 10_000)
+        );
+        assert_eq!(
+            (d.token_info_per_minute, d.outbox_max_pending_per_site),
+            (600, 1000)
+        );
+        for (name, value) in [
+            ("TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("TRUSTED_PROXIES", "proxy.internal"),
+            ("MAX_CONNECTIONS", "0"),
+            ("HEADER_READ_TIMEOUT_SECS", "ten"),
+            ("TOKEN_INFO_PER_MINUTE", "1.5"),
+            ("OUTBOX_MAX_AGE_HOURS", "0"),
+        ] {
+            match load(&[(name, value)]) {
+                Err(ConfigError::Invalid { name: n, reason }) => {
+                    assert_eq!(n, name);
+                    assert!(
+                        !reason.contains("whole seconds") || name.ends_with("_SECS"),
+                        "{reason}"
+                    );
+                }
                 other => panic!("{name}={value}: {other:?}"),
             }
         }

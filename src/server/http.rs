@@ -1,6 +1,6 @@
 //! HTTP edges: CORS, security headers, JSON errors for everything under `/api`, and the health
-//! check. The 64 KiB body limit is applied in `router` to everything but the webhook route, which
-//! has its own.
+//! check. The 16 KiB body limit ([`MAX_BODY_BYTES`]) is applied in `router` to everything but the
+//! webhook route, which has its own (256 KiB).
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -27,6 +27,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
+use super::client_addr::{resolve_client, ClientAddrResolver};
 use super::{AppState, Config};
 use crate::api::{ApiError, ErrorCode};
 
@@ -65,8 +66,13 @@ pub fn edges(router: Router, config: &Config) -> Router {
         .layer(middleware::from_fn(limit_header_size))
         .layer(shed_load)
         .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(middleware::from_fn_with_state(
+            ClientAddrResolver::new(&config.trusted_proxies),
+            resolve_client,
+        ))
         .layer(trace_layer())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::from_fn(drop_unsafe_request_id))
         .layer(SetResponseHeaderLayer::overriding(
             CONTENT_SECURITY_POLICY,
             frame_ancestors,
@@ -204,6 +210,35 @@ pub(super) fn error_response(error: ApiError) -> Response {
     response
 }
 
+/// Longest `x-request-id` kept from a client.
+const MAX_REQUEST_ID_LEN: usize = 64;
+
+/// A client's `x-request-id` is kept (and logged, and echoed) only when it is at most 64
+/// characters of `[A-Za-z0-9._-]`; anything else is dropped here and replaced by a fresh id, so
+/// clients cannot inject text into logs or responses.
+async fn drop_unsafe_request_id(mut req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    let ids = headers.get_all("x-request-id");
+    let mut ids = ids.iter();
+    let safe = match (ids.next(), ids.next()) {
+        (None, _) => true,
+        (Some(id), None) => is_safe_request_id(id.as_bytes()),
+        (Some(_), Some(_)) => false,
+    };
+    if !safe {
+        req.headers_mut().remove("x-request-id");
+    }
+    next.run(req).await
+}
+
+fn is_safe_request_id(id: &[u8]) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_REQUEST_ID_LEN
+        && id
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
 /// Refuses requests whose headers add up to more than [`MAX_HEADER_BYTES`] (431).
 async fn limit_header_size(req: Request, next: Next) -> Response {
     let size: usize = req
@@ -245,6 +280,7 @@ fn trace_layer() -> TraceLayer<
                 request_id = %request_id,
                 method = %req.method(),
                 path = %req.uri().path(),
+                client_addr = tracing::field::Empty,
                 instance_id = tracing::field::Empty,
                 role = tracing::field::Empty,
                 status = tracing::field::Empty,
@@ -283,6 +319,23 @@ pub async fn healthz(State(app): State<AppState>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_plain_short_request_ids_are_kept() {
+        for ok in ["trace-me-123", "a", "A.b_c-9", &"x".repeat(64)] {
+            assert!(is_safe_request_id(ok.as_bytes()), "{ok}");
+        }
+        for bad in [
+            "",
+            "has space",
+            "new\nline",
+            "quote\"",
+            "ü",
+            &"x".repeat(65),
+        ] {
+            assert!(!is_safe_request_id(bad.as_bytes()), "{bad}");
+        }
+    }
 
     #[test]
     fn loopback_origins_are_matched_exactly() {

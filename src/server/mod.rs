@@ -1,6 +1,7 @@
 //! The axum server: state, router, HTTP edges, webhooks and the command line.
 
 pub mod cli;
+pub mod client_addr;
 pub mod config;
 mod dev_host;
 mod http;
@@ -28,8 +29,9 @@ use crate::jobs::contact_sync::ContactSyncWorker;
 use crate::store::Store;
 use crate::wix::fake::FakeWix;
 use crate::wix::{WixClient, WixClientOptions, DEFAULT_API_BASE};
+pub use client_addr::{ClientAddr, ClientAddrResolver};
 pub use config::{AppEnv, Config, ConfigError, LogFormat};
-pub use rate_limits::RateLimits;
+pub use rate_limits::{RateLimitSettings, RateLimits};
 
 /// Where the in-process fake Wix is mounted in dev when `WIX_API_BASE` is unset.
 pub const FAKE_WIX_PATH: &str = "/_wix";
@@ -51,16 +53,15 @@ pub struct AppState {
 impl AppState {
     /// `public_addr` is where this server listens; the in-process fake Wix is reached there.
     pub fn new(config: Config, store: Store, public_addr: SocketAddr) -> Self {
-        let (api_base, fake_wix) = match (&config.wix_api_base, config.env) {
-            (Some(base), _) => (base.clone(), None),
-            (None, AppEnv::Prod) => (DEFAULT_API_BASE.to_owned(), None),
-            (None, AppEnv::Dev) => {
-                let secret = std::str::from_utf8(config.app_secret.expose()).unwrap_or_default();
-                (
-                    format!("http://{public_addr}{FAKE_WIX_PATH}"),
-                    Some(FakeWix::new(&config.app_id, secret)),
-                )
-            }
+        let (api_base, fake_wix) = if config.serves_fake_wix() {
+            let secret = std::str::from_utf8(config.app_secret.expose()).unwrap_or_default();
+            (
+                format!("http://{public_addr}{FAKE_WIX_PATH}"),
+                Some(FakeWix::new(&config.app_id, secret)),
+            )
+        } else {
+            let base = config.wix_api_base.as_deref().unwrap_or(DEFAULT_API_BASE);
+            (base.to_owned(), None)
         };
         let instances =
             InstanceVerifier::new(config.app_secret.expose(), config.instance_max_age_secs);
@@ -69,6 +70,7 @@ impl AppState {
             &config.app_id,
             AccessTokenOptions {
                 max_ttl: Duration::from_secs(config.token_info_cache_secs),
+                calls_per_minute: config.token_info_per_minute,
                 ..Default::default()
             },
         );
@@ -83,12 +85,15 @@ impl AppState {
             store.clone(),
             wix.clone(),
             Duration::from_secs(config.outbox_max_backoff_secs),
+            Duration::from_secs(u64::from(config.outbox_max_age_hours) * 3600),
         );
-        let rate_limits = RateLimits::new(
-            config.submit_rate_per_minute,
-            config.submit_burst,
-            config.auth_failures_per_minute,
-        );
+        let rate_limits = RateLimits::new(RateLimitSettings {
+            submit_per_minute: config.submit_rate_per_minute,
+            submit_burst: config.submit_burst,
+            submit_per_address_per_minute: config.submit_rate_per_address_per_minute,
+            submit_burst_per_address: config.submit_burst_per_address,
+            auth_failures_per_minute: config.auth_failures_per_minute,
+        });
         let webhook_verifier =
             WebhookVerifier::new(config.webhook_public_key.clone(), &config.app_id);
         Self {
@@ -193,7 +198,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
     if config.uses_dev_credentials {
         tracing::warn!(app_id = %config.app_id, "APP_ENV=dev: using the built-in development app id/secret; set WIX_APP_ID and WIX_APP_SECRET to use your app's");
     }
-    let store = Store::open(&config.database_url)
+    let store = Store::open_with(&config.database_url, config.store_options())
         .await
         .map_err(|e| format!("database {}: {e}", config.database_url))?;
     if config.uses_dev_webhook_key {
@@ -208,16 +213,6 @@ pub async fn serve(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let app = AppState::new(config, store.clone(), addr);
-    let shrink = tokio::spawn({
-        let limits = app.rate_limits.clone();
-        async move {
-            let mut every = tokio::time::interval(Duration::from_secs(60));
-            loop {
-                every.tick().await;
-                limits.shrink();
-            }
-        }
-    });
     if app.fake_wix.is_some() {
         tracing::info!(base = %app.wix.base_url(), "APP_ENV=dev: Wix API calls go to the in-process fake Wix; set WIX_API_BASE to change");
     }
@@ -242,7 +237,6 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let _ = stop_worker.send(());
     let _ = worker.await;
     purge.abort();
-    shrink.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

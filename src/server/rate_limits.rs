@@ -1,15 +1,29 @@
-//! Per-client rate limits (governor): feedback submissions per (site, visitor), and failed
-//! authentications per client address. Both answer 429 `too_many_requests` with `Retry-After`.
+//! Per-client rate limits: feedback submissions per (site, visitor) and per (site, client
+//! address), and failed authentications per client address. All answer 429
+//! `too_many_requests` with `Retry-After`. Client addresses come from [`super::ClientAddr`] (the
+//! real client behind a trusted proxy, IPv6 by /64). Memory is bounded ([`KeyedLimiter`]).
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
-
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::api::ApiError;
 use crate::auth::VerifiedIdentity;
+use crate::limiter::{quota, KeyedLimiter};
+
+use super::client_addr::ClientAddr;
+
+/// Keys each limiter remembers at most.
+const MAX_KEYS: u64 = 200_000;
+
+/// What the limits are, from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimitSettings {
+    pub submit_per_minute: u32,
+    pub submit_burst: u32,
+    pub submit_per_address_per_minute: u32,
+    pub submit_burst_per_address: u32,
+    pub auth_failures_per_minute: u32,
+}
 
 #[derive(Clone)]
 pub struct RateLimits {
@@ -17,73 +31,82 @@ pub struct RateLimits {
 }
 
 struct Inner {
-    submissions: DefaultKeyedRateLimiter<(String, String)>,
-    auth_failures: DefaultKeyedRateLimiter<IpAddr>,
+    /// (instance id, visitor id or client address).
+    submissions: KeyedLimiter<(Box<str>, Box<str>)>,
+    /// (instance id, client address).
+    submissions_per_address: KeyedLimiter<(Box<str>, IpAddr)>,
+    auth_failures: KeyedLimiter<IpAddr>,
 }
 
-fn quota(per_minute: u32, burst: u32) -> Quota {
-    let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
-    let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
-    Quota::per_minute(per_minute).allow_burst(burst)
-}
-
-fn wait_secs(not_until: &governor::NotUntil<governor::clock::QuantaInstant>) -> u64 {
-    let wait = not_until.wait_time_from(DefaultClock::default().now());
-    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+fn too_fast(secs: u64) -> ApiError {
+    ApiError::too_many_requests(
+        "You are sending feedback too quickly. Please wait a moment and try again.",
+        secs,
+    )
 }
 
 impl RateLimits {
-    pub fn new(submit_per_minute: u32, submit_burst: u32, auth_failures_per_minute: u32) -> Self {
+    pub fn new(settings: RateLimitSettings) -> Self {
         Self {
             inner: Arc::new(Inner {
-                submissions: RateLimiter::keyed(quota(submit_per_minute, submit_burst)),
-                auth_failures: RateLimiter::keyed(quota(
-                    auth_failures_per_minute,
-                    auth_failures_per_minute,
-                )),
+                submissions: KeyedLimiter::new(
+                    quota(settings.submit_per_minute, settings.submit_burst),
+                    MAX_KEYS,
+                ),
+                submissions_per_address: KeyedLimiter::new(
+                    quota(
+                        settings.submit_per_address_per_minute,
+                        settings.submit_burst_per_address,
+                    ),
+                    MAX_KEYS,
+                ),
+                auth_failures: KeyedLimiter::new(
+                    quota(
+                        settings.auth_failures_per_minute,
+                        settings.auth_failures_per_minute,
+                    ),
+                    MAX_KEYS,
+                ),
             }),
         }
     }
 
-    /// One submission by `caller` (keyed by site and visitor; anonymous callers without an id by
-    /// their address).
+    /// One submission by `caller` from `client`: per (site, visitor), anonymous callers without
+    /// an id by their address, and per (site, address) whoever they claim to be.
     pub fn submission(
         &self,
         caller: &VerifiedIdentity,
-        client: Option<IpAddr>,
+        client: Option<ClientAddr>,
     ) -> Result<(), ApiError> {
-        let who = match (caller.subject(), client) {
-            (Some(subject), _) => subject.to_owned(),
-            (None, Some(ip)) => ip.to_string(),
-            (None, None) => String::new(),
+        let site: Box<str> = caller.tenant().as_str().into();
+        let address = client.map(ClientAddr::limit_key);
+        let who: Box<str> = match (caller.subject(), address) {
+            (Some(subject), _) => subject.into(),
+            (None, Some(ip)) => ip.to_string().into(),
+            (None, None) => "".into(),
         };
-        let key = (caller.tenant().as_str().to_owned(), who);
-        self.inner.submissions.check_key(&key).map_err(|not_until| {
-            ApiError::too_many_requests(
-                "You are sending feedback too quickly. Please wait a moment and try again.",
-                wait_secs(&not_until),
-            )
-        })
+        if let Some(ip) = address {
+            self.inner
+                .submissions_per_address
+                .check(&(site.clone(), ip))
+                .map_err(too_fast)?;
+        }
+        self.inner.submissions.check(&(site, who)).map_err(too_fast)
     }
 
     /// Records a failed authentication from `client`; once over the limit, the failure is
-    /// answered with 429 instead of its 401.
-    pub fn auth_failure(&self, client: Option<IpAddr>, error: ApiError) -> ApiError {
-        let Some(ip) = client else {
+    /// answered with 429 instead of its 401. Only failures count: a valid credential from a
+    /// limited address is still served.
+    pub fn auth_failure(&self, client: Option<ClientAddr>, error: ApiError) -> ApiError {
+        let Some(client) = client else {
             return error;
         };
-        match self.inner.auth_failures.check_key(&ip) {
+        match self.inner.auth_failures.check(&client.limit_key()) {
             Ok(()) => error,
-            Err(not_until) => ApiError::too_many_requests(
+            Err(secs) => ApiError::too_many_requests(
                 "Too many failed sign-in attempts from this address. Try again later.",
-                wait_secs(&not_until),
+                secs,
             ),
         }
-    }
-
-    /// Forgets idle keys; call now and then so the limiters do not grow without bound.
-    pub fn shrink(&self) {
-        self.inner.submissions.retain_recent();
-        self.inner.auth_failures.retain_recent();
     }
 }

@@ -28,14 +28,19 @@ impl<'a> AppTokenRepo<'a> {
         })
     }
 
-    pub async fn put(
+    /// Stores the instance's token unless the instance is removed: a token fetched while a
+    /// removal was being applied must not outlive it. Writes are serialised, so either this lands
+    /// before the removal (and the removal's delete takes it) or it sees the removal.
+    pub async fn put_unless_removed(
         &self,
         instance_id: &str,
         token: &str,
         expires_at: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO wix_app_tokens (instance_id, access_token, expires_at) VALUES (?, ?, ?)
+            "INSERT INTO wix_app_tokens (instance_id, access_token, expires_at)
+             SELECT ?1, ?2, ?3 WHERE NOT EXISTS
+               (SELECT 1 FROM instances WHERE instance_id = ?1 AND status = 'removed')
              ON CONFLICT (instance_id) DO UPDATE SET access_token = excluded.access_token, expires_at = excluded.expires_at",
         )
         .bind(instance_id)
@@ -43,6 +48,16 @@ impl<'a> AppTokenRepo<'a> {
         .bind(expires_at)
         .execute(&self.pools.write)
         .await?;
+        Ok(())
+    }
+
+    /// Deletes the instance's token only if it is still `token` (not a fresh replacement).
+    pub async fn delete_if(&self, instance_id: &str, token: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM wix_app_tokens WHERE instance_id = ? AND access_token = ?")
+            .bind(instance_id)
+            .bind(token)
+            .execute(&self.pools.write)
+            .await?;
         Ok(())
     }
 

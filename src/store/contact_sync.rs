@@ -1,4 +1,9 @@
 //! The contact-sync outbox: rows written with the feedback, worked off by the background worker.
+//!
+//! Rows of sites that removed the app are parked: [`ContactSyncRepo::due`] skips them (no Wix
+//! calls while removed) and they come back by themselves on reinstall. Sites are served fairly:
+//! a batch takes at most [`PER_SITE_PER_BATCH`] rows of any one site, so one site's backlog does
+//! not hold up another's syncs.
 
 use sqlx::Row;
 
@@ -13,6 +18,9 @@ pub struct PendingSync {
     pub attempts: i64,
 }
 
+/// Rows of one site in one batch of [`ContactSyncRepo::due`].
+pub const PER_SITE_PER_BATCH: i64 = 4;
+
 pub struct ContactSyncRepo<'a> {
     pools: &'a Pools,
 }
@@ -22,13 +30,21 @@ impl<'a> ContactSyncRepo<'a> {
         Self { pools }
     }
 
-    /// Pending rows whose next attempt is due at `now_ms`, oldest first.
+    /// Pending rows whose next attempt is due at `now_ms`, of sites that have the app installed:
+    /// each site's oldest first, at most [`PER_SITE_PER_BATCH`] per site, sites interleaved.
     pub async fn due(&self, now_ms: i64, limit: i64) -> Result<Vec<PendingSync>, StoreError> {
         let rows = sqlx::query(
-            "SELECT feedback_id, instance_id, email, attempts FROM contact_sync
-             WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+            "SELECT feedback_id, instance_id, email, attempts FROM (
+               SELECT s.feedback_id, s.instance_id, s.email, s.attempts, s.next_attempt_at,
+                      ROW_NUMBER() OVER (PARTITION BY s.instance_id ORDER BY s.next_attempt_at) AS nth
+               FROM contact_sync s
+               WHERE s.state = 'pending' AND s.next_attempt_at <= ?
+                 AND NOT EXISTS (SELECT 1 FROM instances i
+                                 WHERE i.instance_id = s.instance_id AND i.status = 'removed'))
+             WHERE nth <= ? ORDER BY nth, next_attempt_at LIMIT ?",
         )
         .bind(now_ms)
+        .bind(PER_SITE_PER_BATCH)
         .bind(limit)
         .fetch_all(&self.pools.read)
         .await?;
@@ -98,6 +114,28 @@ impl<'a> ContactSyncRepo<'a> {
         .execute(&self.pools.write)
         .await?;
         Ok(())
+    }
+
+    /// Gives up on pending rows created before `created_before_ms` (state `failed`), except
+    /// those parked for a removed site. Returns how many.
+    pub async fn expire(
+        &self,
+        created_before_ms: i64,
+        reason: &str,
+        now_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let result = sqlx::query(
+            "UPDATE contact_sync SET state = 'failed', last_error = ?, updated_at = ?
+             WHERE state = 'pending' AND created_at < ?
+               AND NOT EXISTS (SELECT 1 FROM instances i
+                               WHERE i.instance_id = contact_sync.instance_id AND i.status = 'removed')",
+        )
+        .bind(reason)
+        .bind(now_ms)
+        .bind(created_before_ms)
+        .execute(&self.pools.write)
+        .await?;
+        Ok(result.rows_affected())
     }
 
     /// `(pending, synced, failed)` over all instances; for tests and health output.

@@ -8,8 +8,16 @@
 //! that commit, so an acknowledged submission is exactly as durable as before. A failed batch is
 //! retried row by row, so one bad row cannot fail its neighbours. With no concurrent submissions
 //! a batch is one row and nothing waits for a batch to fill.
+//!
+//! The batch's transaction also re-checks, on the single write connection, that no row's site
+//! has removed the app: a submission that passed the request's removal check but reaches the
+//! writer after the removal committed is refused (`StoreError::InstanceRemoved`) instead of
+//! landing behind the purge. And it counts each site's waiting contact syncs: past the cap, the
+//! new row's sync is `skipped` (the feedback is still stored).
 
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use std::collections::{HashMap, HashSet};
+
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
@@ -45,11 +53,31 @@ pub(super) struct FeedbackWriter {
     queue: mpsc::Sender<Pending>,
 }
 
+/// Rows in each committed batch, for tests that check batches form under concurrency.
+#[derive(Clone, Debug, Default)]
+pub(super) struct BatchSizes(std::sync::Arc<std::sync::Mutex<Vec<usize>>>);
+
+impl BatchSizes {
+    fn record(&self, rows: usize) {
+        let mut sizes = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        // Bounded: only the most recent batches matter.
+        if sizes.len() >= 4096 {
+            sizes.drain(..2048);
+        }
+        sizes.push(rows);
+    }
+
+    pub(super) fn largest(&self) -> usize {
+        let sizes = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        sizes.iter().copied().max().unwrap_or(0)
+    }
+}
+
 impl FeedbackWriter {
     /// Starts the writer task; it ends when the last `FeedbackWriter` is dropped.
-    pub(super) fn start(pool: SqlitePool) -> Self {
+    pub(super) fn start(pool: SqlitePool, max_pending_per_site: u32, sizes: BatchSizes) -> Self {
         let (queue, rx) = mpsc::channel(QUEUE_LEN);
-        tokio::spawn(run(pool, rx));
+        tokio::spawn(run(pool, rx, i64::from(max_pending_per_site), sizes));
         Self { queue }
     }
 
@@ -66,16 +94,27 @@ impl FeedbackWriter {
     }
 }
 
-async fn run(pool: SqlitePool, mut queue: mpsc::Receiver<Pending>) {
+async fn run(
+    pool: SqlitePool,
+    mut queue: mpsc::Receiver<Pending>,
+    max_pending: i64,
+    sizes: BatchSizes,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let rows: Vec<&FeedbackRow> = batch.iter().map(|p| &p.row).collect();
-        let result = write(&pool, &rows).await;
+        let result = write(&pool, &rows, max_pending).await;
         drop(rows);
         match result {
-            Ok(()) => {
+            Ok(refused) => {
+                sizes.record(batch.len() - refused.len());
                 for pending in batch.drain(..) {
-                    let _ = pending.done.send(Ok(()));
+                    let outcome = if refused.contains(pending.row.instance_id.as_str()) {
+                        Err(StoreError::InstanceRemoved)
+                    } else {
+                        Ok(())
+                    };
+                    let _ = pending.done.send(outcome);
                 }
             }
             Err(err) if batch.len() == 1 => {
@@ -86,7 +125,11 @@ async fn run(pool: SqlitePool, mut queue: mpsc::Receiver<Pending>) {
             Err(err) => {
                 tracing::warn!(error = %err, rows = batch.len(), "batched insert failed; writing its rows one by one");
                 for pending in batch.drain(..) {
-                    let result = write(&pool, &[&pending.row]).await;
+                    let result = match write(&pool, &[&pending.row], max_pending).await {
+                        Ok(refused) if refused.is_empty() => Ok(()),
+                        Ok(_) => Err(StoreError::InstanceRemoved),
+                        Err(err) => Err(err),
+                    };
                     let _ = pending.done.send(result);
                 }
             }
@@ -94,11 +137,30 @@ async fn run(pool: SqlitePool, mut queue: mpsc::Receiver<Pending>) {
     }
 }
 
-async fn write(pool: &SqlitePool, rows: &[&FeedbackRow]) -> Result<(), StoreError> {
+/// Writes the batch in one transaction; returns the instance ids whose rows were refused
+/// because the site removed the app.
+async fn write(
+    pool: &SqlitePool,
+    rows: &[&FeedbackRow],
+    max_pending: i64,
+) -> Result<HashSet<String>, StoreError> {
+    let mut tx = pool.begin().await?;
+    let sites: HashSet<&str> = rows.iter().map(|r| r.instance_id.as_str()).collect();
+    let removed = removed_among(&mut tx, &sites).await?;
+    let rows: Vec<&FeedbackRow> = rows
+        .iter()
+        .copied()
+        .filter(|r| !removed.contains(r.instance_id.as_str()))
+        .collect();
+    if rows.is_empty() {
+        tx.commit().await?;
+        return Ok(removed);
+    }
+
     let mut feedback: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
         "INSERT INTO feedback (id, instance_id, message, email, rating, status, author_kind, author_id, created_at, updated_at) ",
     );
-    feedback.push_values(rows, |mut values, row| {
+    feedback.push_values(&rows, |mut values, row| {
         values
             .push_bind(&row.id)
             .push_bind(&row.instance_id)
@@ -111,29 +173,74 @@ async fn write(pool: &SqlitePool, rows: &[&FeedbackRow]) -> Result<(), StoreErro
             .push_bind(row.created_at_us)
             .push_bind(row.created_at_us);
     });
-    let with_email: Vec<&&FeedbackRow> = rows.iter().filter(|row| row.email.is_some()).collect();
-    if with_email.is_empty() {
-        // One statement commits on its own: one round trip to the writer.
-        feedback.build().execute(pool).await?;
-        return Ok(());
-    }
-    // The feedback and its contact-sync outbox rows commit together or not at all.
-    let mut outbox: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-        "INSERT INTO contact_sync (feedback_id, instance_id, email, state, attempts, next_attempt_at, updated_at) ",
-    );
-    outbox.push_values(with_email, |mut values, row| {
-        values
-            .push_bind(&row.id)
-            .push_bind(&row.instance_id)
-            .push_bind(row.email.as_deref())
-            .push_bind("pending")
-            .push_bind(0_i64)
-            .push_bind(row.created_at_ms)
-            .push_bind(row.created_at_ms);
-    });
-    let mut tx = pool.begin().await?;
     feedback.build().execute(&mut *tx).await?;
-    outbox.build().execute(&mut *tx).await?;
+
+    let with_email: Vec<&FeedbackRow> =
+        rows.iter().copied().filter(|r| r.email.is_some()).collect();
+    if !with_email.is_empty() {
+        // The feedback and its contact-sync outbox rows commit together or not at all.
+        let mut room = pending_room(&mut tx, &with_email, max_pending).await?;
+        let mut outbox: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
+            "INSERT INTO contact_sync (feedback_id, instance_id, email, state, attempts, next_attempt_at, updated_at, created_at) ",
+        );
+        outbox.push_values(&with_email, |mut values, row| {
+            let left = room.entry(row.instance_id.as_str()).or_insert(0);
+            let state = if *left > 0 {
+                *left -= 1;
+                "pending"
+            } else {
+                "skipped"
+            };
+            values
+                .push_bind(&row.id)
+                .push_bind(&row.instance_id)
+                .push_bind(row.email.as_deref())
+                .push_bind(state)
+                .push_bind(0_i64)
+                .push_bind(row.created_at_ms)
+                .push_bind(row.created_at_ms)
+                .push_bind(row.created_at_ms);
+        });
+        outbox.build().execute(&mut *tx).await?;
+    }
     tx.commit().await?;
-    Ok(())
+    Ok(removed)
+}
+
+/// Which of `sites` removed the app, read inside the writer's transaction.
+async fn removed_among(
+    tx: &mut SqliteConnection,
+    sites: &HashSet<&str>,
+) -> Result<HashSet<String>, StoreError> {
+    let mut query: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
+        "SELECT instance_id FROM instances WHERE status = 'removed' AND instance_id IN ",
+    );
+    query.push_tuples(sites.iter(), |mut t, site| {
+        t.push_bind(*site);
+    });
+    let ids: Vec<String> = query.build_query_scalar().fetch_all(&mut *tx).await?;
+    Ok(ids.into_iter().collect())
+}
+
+/// How many more pending syncs each site of `rows` may have.
+async fn pending_room<'r>(
+    tx: &mut SqliteConnection,
+    rows: &[&'r FeedbackRow],
+    max_pending: i64,
+) -> Result<HashMap<&'r str, i64>, StoreError> {
+    let mut room = HashMap::new();
+    for row in rows {
+        let site = row.instance_id.as_str();
+        if room.contains_key(site) {
+            continue;
+        }
+        let pending: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM contact_sync WHERE instance_id = ? AND state = 'pending'",
+        )
+        .bind(site)
+        .fetch_one(&mut *tx)
+        .await?;
+        room.insert(site, (max_pending - pending).max(0));
+    }
+    Ok(room)
 }

@@ -26,7 +26,8 @@ pub struct DeliveredEvent<'a> {
     pub event_type: &'a str,
     pub tenant: Option<&'a TenantId>,
     pub change: Option<Lifecycle>,
-    /// When the event happened (clamped to `received_at` by [`InstanceRepo::record`]).
+    /// When the event happened by Wix's clock: orders events. Clamped to `received_at` only for
+    /// the times retention is counted from.
     pub event_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
 }
@@ -95,6 +96,9 @@ pub struct PurgeReport {
     pub feedback_rows: u64,
 }
 
+/// Feedback rows deleted per transaction by a purge.
+pub const PURGE_CHUNK: i64 = 500;
+
 /// Processed-delivery keys older than this are forgotten; a redelivery that late is still
 /// harmless because older events never override newer ones.
 pub const EVENT_KEY_RETENTION_DAYS: i64 = 90;
@@ -112,8 +116,11 @@ impl<'a> InstanceRepo<'a> {
     /// Records a delivery and applies it to its instance, in one transaction.
     pub async fn record(&self, event: &DeliveredEvent<'_>) -> Result<Outcome, StoreError> {
         let received_us = event.received_at.timestamp_micros();
-        // `iat` may be up to the leeway ahead of our clock; never store a future time.
-        let event_us = event.event_at.timestamp_micros().min(received_us);
+        // Events are ordered by their own time, as Wix's clock says (events of one instance
+        // share that clock, ours may differ). Retention is counted from a time that is never in
+        // our future, so a Wix clock ahead of ours cannot postpone a purge.
+        let order_us = event.event_at.timestamp_micros();
+        let event_us = order_us.min(received_us);
 
         // Held until the in-memory removed set agrees with this commit (see `removed.rs`).
         let _lifecycle = self.removed.lock().await;
@@ -126,7 +133,7 @@ impl<'a> InstanceRepo<'a> {
         .bind(event.key)
         .bind(event.event_type)
         .bind(event.tenant.map(TenantId::as_str))
-        .bind(event_us)
+        .bind(order_us)
         .bind(received_us)
         .execute(&mut *tx)
         .await?;
@@ -158,7 +165,7 @@ impl<'a> InstanceRepo<'a> {
                 .bind(status.as_str())
                 .bind(installed_at)
                 .bind(removed_at)
-                .bind(event_us)
+                .bind(order_us)
                 .bind(received_us)
                 .execute(&mut *tx)
                 .await?;
@@ -167,29 +174,30 @@ impl<'a> InstanceRepo<'a> {
             Some(row) => {
                 let last: i64 = row.try_get("last_event_at")?;
                 let status = InstanceStatus::parse(row.try_get("status")?);
-                if event_us < last {
+                if order_us < last {
                     Outcome::Stale
                 } else {
                     let sql = match (change, status) {
                         // A reinstall: active again, removal and purge forgotten.
                         (Lifecycle::Installed, Some(InstanceStatus::Removed) | None) => {
                             "UPDATE instances SET status = 'active', installed_at = ?1, removed_at = NULL,
-                             purged_at = NULL, last_event_at = ?1, updated_at = ?2 WHERE instance_id = ?3"
+                             purged_at = NULL, last_event_at = ?4, updated_at = ?2 WHERE instance_id = ?3"
                         }
                         (Lifecycle::Removed, Some(InstanceStatus::Active) | None) => {
                             "UPDATE instances SET status = 'removed', removed_at = ?1,
-                             last_event_at = ?1, updated_at = ?2 WHERE instance_id = ?3"
+                             last_event_at = ?4, updated_at = ?2 WHERE instance_id = ?3"
                         }
                         // Same state again (a re-sent event): only the event clock moves.
                         (Lifecycle::Installed, Some(InstanceStatus::Active))
                         | (Lifecycle::Removed, Some(InstanceStatus::Removed)) => {
-                            "UPDATE instances SET last_event_at = ?1, updated_at = ?2 WHERE instance_id = ?3"
+                            "UPDATE instances SET last_event_at = ?4, updated_at = ?2 WHERE instance_id = ?3"
                         }
                     };
                     sqlx::query(sql)
                         .bind(event_us)
                         .bind(received_us)
                         .bind(tenant.as_str())
+                        .bind(order_us)
                         .execute(&mut *tx)
                         .await?;
                     Outcome::Applied
@@ -231,9 +239,20 @@ impl<'a> InstanceRepo<'a> {
         self.removed.contains(tenant.as_str())
     }
 
+    /// [`Self::is_removed`] by raw id, for background work on stored rows.
+    pub fn is_removed_id(&self, instance_id: &str) -> bool {
+        self.removed.contains(instance_id)
+    }
+
     /// Deletes the data of every instance removed at or before `now - retention` and not
-    /// reinstalled since, and marks it purged. One transaction: a reinstall racing with the
-    /// purge either lands before (and the instance is skipped) or after (and finds it purged).
+    /// reinstalled since, and marks it purged.
+    ///
+    /// The decision is one transaction: the due instances are marked `purged_at = now`. The rows
+    /// are then deleted [`PURGE_CHUNK`] at a time, each chunk its own short transaction, so
+    /// submissions, status changes and webhooks keep getting the writer while a large site is
+    /// purged. Only rows created before the decision are deleted: a reinstall during the purge
+    /// finds the old data gone (as after any purge) and keeps whatever it adds. Instances still
+    /// removed whose purge was interrupted (a crash) are picked up again by the next run.
     pub async fn purge_removed(
         &self,
         now: DateTime<Utc>,
@@ -245,22 +264,16 @@ impl<'a> InstanceRepo<'a> {
         let cutoff = cutoff.timestamp_micros();
         let now_us = now.timestamp_micros();
         let mut tx = self.pools.write.begin().await?;
-        let feedback = sqlx::query(
-            "DELETE FROM feedback WHERE instance_id IN (SELECT instance_id FROM instances
-             WHERE status = 'removed' AND purged_at IS NULL AND removed_at <= ?)",
+        let due: Vec<String> = sqlx::query_scalar(
+            "SELECT instance_id FROM instances i
+             WHERE status = 'removed' AND removed_at <= ?
+               AND (purged_at IS NULL
+                    OR EXISTS (SELECT 1 FROM feedback f WHERE f.instance_id = i.instance_id))",
         )
         .bind(cutoff)
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?;
-        // Contact-sync rows go with their feedback (ON DELETE CASCADE); app tokens go too.
-        sqlx::query(
-            "DELETE FROM wix_app_tokens WHERE instance_id IN (SELECT instance_id FROM instances
-             WHERE status = 'removed' AND purged_at IS NULL AND removed_at <= ?)",
-        )
-        .bind(cutoff)
-        .execute(&mut *tx)
-        .await?;
-        let instances = sqlx::query(
+        let newly = sqlx::query(
             "UPDATE instances SET purged_at = ?, updated_at = ?
              WHERE status = 'removed' AND purged_at IS NULL AND removed_at <= ?",
         )
@@ -270,10 +283,51 @@ impl<'a> InstanceRepo<'a> {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+
+        let mut feedback_rows = 0;
+        for instance_id in &due {
+            feedback_rows += self.delete_feedback_before(instance_id, now_us).await?;
+            // Contact-sync rows went with their feedback (ON DELETE CASCADE); app tokens go too.
+            sqlx::query(
+                "DELETE FROM wix_app_tokens WHERE instance_id = ?
+                 AND EXISTS (SELECT 1 FROM instances WHERE instance_id = ? AND status = 'removed')",
+            )
+            .bind(instance_id)
+            .bind(instance_id)
+            .execute(&self.pools.write)
+            .await?;
+        }
         Ok(PurgeReport {
-            instances: instances.rows_affected(),
-            feedback_rows: feedback.rows_affected(),
+            instances: newly.rows_affected(),
+            feedback_rows,
         })
+    }
+
+    /// Deletes the instance's feedback created before `before_us`, in chunks.
+    async fn delete_feedback_before(
+        &self,
+        instance_id: &str,
+        before_us: i64,
+    ) -> Result<u64, StoreError> {
+        let mut deleted = 0;
+        loop {
+            let chunk = sqlx::query(
+                "DELETE FROM feedback WHERE id IN
+                   (SELECT id FROM feedback WHERE instance_id = ? AND created_at <= ? LIMIT ?)",
+            )
+            .bind(instance_id)
+            .bind(before_us)
+            .bind(PURGE_CHUNK)
+            .execute(&self.pools.write)
+            .await?
+            .rows_affected();
+            deleted += chunk;
+            if chunk < PURGE_CHUNK as u64 {
+                return Ok(deleted);
+            }
+            // Let queued writers have the connection between chunks.
+            tokio::task::yield_now().await;
+        }
     }
 
     /// Forgets processed-delivery keys received before `now - EVENT_KEY_RETENTION_DAYS`.

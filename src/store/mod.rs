@@ -25,7 +25,7 @@ pub use feedback::{
 };
 pub use instances::{
     DeliveredEvent, InstanceRecord, InstanceRepo, InstanceStatus, Lifecycle, Outcome, PurgeReport,
-    EVENT_KEY_RETENTION_DAYS,
+    EVENT_KEY_RETENTION_DAYS, PURGE_CHUNK,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -43,12 +43,33 @@ pub enum StoreError {
     Decode(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The site removed the app before the write committed; nothing was written.
+    #[error("the site removed the app")]
+    InstanceRemoved,
 }
 
 impl From<StoreError> for crate::api::ApiError {
     fn from(err: StoreError) -> Self {
+        if let StoreError::InstanceRemoved = err {
+            return crate::api::ApiError::instance_removed();
+        }
         tracing::error!(error = %err, "store failure");
         crate::api::ApiError::internal()
+    }
+}
+
+/// Settings of the store that come from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreOptions {
+    /// Contact syncs a site may have waiting; past it, new ones are `skipped`.
+    pub outbox_max_pending_per_site: u32,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            outbox_max_pending_per_site: 1000,
+        }
     }
 }
 
@@ -78,11 +99,17 @@ pub struct Store {
     pools: Pools,
     removed: RemovedInstances,
     feedback_writer: group_commit::FeedbackWriter,
+    batch_sizes: group_commit::BatchSizes,
 }
 
 impl Store {
     /// Opens (creating file and folder if needed) and migrates the database at `url`.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with(url, StoreOptions::default()).await
+    }
+
+    /// [`Self::open`] with settings.
+    pub async fn open_with(url: &str, settings: StoreOptions) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::BadUrl(e.to_string()))?
             .busy_timeout(Duration::from_secs(5))
@@ -104,8 +131,10 @@ impl Store {
                     .clone()
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
-                    // With WAL, NORMAL keeps every committed transaction across a process crash.
-                    .synchronous(SqliteSynchronous::Normal),
+                    // FULL: a commit is on disk before it is acknowledged, so acknowledged
+                    // submissions survive power loss and OS crashes, not only a process crash
+                    // (NORMAL's guarantee). Group commit keeps this to one fsync per batch.
+                    .synchronous(SqliteSynchronous::Full),
             )
             .await?;
         sqlx::migrate!("./migrations").run(&write).await?;
@@ -121,11 +150,17 @@ impl Store {
         };
         let pools = Pools { read, write };
         let removed = RemovedInstances::load(&pools.read).await?;
-        let feedback_writer = group_commit::FeedbackWriter::start(pools.write.clone());
+        let batch_sizes = group_commit::BatchSizes::default();
+        let feedback_writer = group_commit::FeedbackWriter::start(
+            pools.write.clone(),
+            settings.outbox_max_pending_per_site,
+            batch_sizes.clone(),
+        );
         Ok(Self {
             pools,
             removed,
             feedback_writer,
+            batch_sizes,
         })
     }
 
@@ -151,6 +186,11 @@ impl Store {
 
     pub fn instances(&self) -> InstanceRepo<'_> {
         InstanceRepo::new(&self.pools, &self.removed)
+    }
+
+    /// The most rows one group commit has written so far (see `group_commit.rs`).
+    pub fn largest_feedback_batch(&self) -> usize {
+        self.batch_sizes.largest()
     }
 
     pub async fn close(&self) {

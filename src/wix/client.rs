@@ -7,12 +7,11 @@
 //! Wix's 200 requests/minute and retried with exponential backoff and jitter on 429, 5xx and
 //! timeouts, honouring `Retry-After`, within an attempt budget and an overall deadline.
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use moka::future::Cache;
+use moka::ops::compute::Op;
 use moka::Expiry;
 use reqwest::header::{HeaderMap, AUTHORIZATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
@@ -22,6 +21,7 @@ use serde_json::Value;
 
 use super::WixError;
 use crate::auth::TenantId;
+use crate::limiter::{quota, KeyedLimiter};
 use crate::server::config::Secret;
 use crate::store::Store;
 
@@ -92,7 +92,7 @@ struct Inner {
     store: Store,
     tokens: Cache<String, AppToken>,
     site_info: Cache<String, super::SiteInfo>,
-    throttle: DefaultKeyedRateLimiter<String>,
+    throttle: KeyedLimiter<String>,
     options: WixClientOptions,
 }
 
@@ -119,8 +119,7 @@ impl WixClient {
         store: Store,
         options: WixClientOptions,
     ) -> Self {
-        let per_minute =
-            NonZeroU32::new(options.per_instance_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        let per_minute = options.per_instance_per_minute;
         let http = reqwest::Client::builder()
             .timeout(options.request_timeout)
             .connect_timeout(Duration::from_secs(5))
@@ -142,7 +141,7 @@ impl WixClient {
                     .max_capacity(100_000)
                     .time_to_live(SITE_INFO_TTL)
                     .build(),
-                throttle: RateLimiter::keyed(Quota::per_minute(per_minute)),
+                throttle: KeyedLimiter::new(quota(per_minute, per_minute), 100_000),
                 options,
             }),
         }
@@ -159,8 +158,35 @@ impl WixClient {
     /// Forgets the instance's token (memory and database), e.g. when the app is uninstalled.
     pub async fn drop_tokens(&self, instance_id: &str) {
         self.inner.tokens.invalidate(instance_id).await;
+        self.inner.throttle.forget(&instance_id.to_owned());
         if let Err(err) = self.inner.store.app_tokens().delete(instance_id).await {
             tracing::warn!(error = %err, "could not delete a cached app token");
+        }
+    }
+
+    /// Forgets `failed` (Wix refused it) unless another caller has already replaced it: many
+    /// calls can get a 401 for the same revoked token, and only the first replacement counts.
+    async fn drop_failed_token(&self, instance_id: &str, failed: &Arc<str>) {
+        let failed_value = failed.clone();
+        self.inner
+            .tokens
+            .entry(instance_id.to_owned())
+            .and_compute_with(|current| {
+                let op = match current {
+                    Some(entry) if entry.value().value == failed_value => Op::Remove,
+                    _ => Op::Nop,
+                };
+                std::future::ready(op)
+            })
+            .await;
+        if let Err(err) = self
+            .inner
+            .store
+            .app_tokens()
+            .delete_if(instance_id, failed)
+            .await
+        {
+            tracing::warn!(error = %err, "could not delete a refused app token");
         }
     }
 
@@ -203,7 +229,7 @@ impl WixClient {
                 Err(WixError::Api { status: 401, .. }) if !refetched => {
                     // The token was revoked or expired early: drop it and fetch a new one, once.
                     refetched = true;
-                    self.drop_tokens(tenant.as_str()).await;
+                    self.drop_failed_token(tenant.as_str(), &token).await;
                     token = self.app_token(tenant.as_str()).await?;
                 }
                 Err(err) => return Err(err),
@@ -218,9 +244,14 @@ impl WixClient {
     /// The app token for an instance: memory, then database, then Wix, one request per instance
     /// however many callers wait for it.
     async fn app_token(&self, instance_id: &str) -> Result<Arc<str>, WixError> {
+        let removed = || self.inner.store.instances().is_removed_id(instance_id);
+        if removed() {
+            return Err(WixError::InstanceRemoved);
+        }
         let this = self.clone();
         let key = instance_id.to_owned();
-        self.inner
+        let token = self
+            .inner
             .tokens
             .try_get_with(
                 key.clone(),
@@ -228,7 +259,13 @@ impl WixClient {
             )
             .await
             .map(|t| t.value)
-            .map_err(|e: Arc<WixError>| (*e).clone())
+            .map_err(|e: Arc<WixError>| (*e).clone())?;
+        // A removal that landed while the token was being fetched: it must not come back.
+        if removed() {
+            self.inner.tokens.invalidate(instance_id).await;
+            return Err(WixError::InstanceRemoved);
+        }
+        Ok(token)
     }
 
     async fn load_or_fetch_token(&self, instance_id: &str) -> Result<AppToken, WixError> {
@@ -267,11 +304,12 @@ impl WixClient {
         let expires_at = now + expires_in;
         // Refresh early, but never keep a token for less than half its life.
         let margin = margin.min(expires_in / 2);
+        // Not stored for an instance removed meanwhile (checked in the same statement).
         if let Err(err) = self
             .inner
             .store
             .app_tokens()
-            .put(instance_id, &token.access_token, expires_at)
+            .put_unless_removed(instance_id, &token.access_token, expires_at)
             .await
         {
             tracing::warn!(error = %err, "could not persist the app token");
@@ -306,7 +344,7 @@ impl WixClient {
             }
             // Client-side share of Wix's per-instance rate limit.
             let key = instance_id.to_owned();
-            if tokio::time::timeout(remaining, self.inner.throttle.until_key_ready(&key))
+            if tokio::time::timeout(remaining, self.inner.throttle.until_ready(&key))
                 .await
                 .is_err()
             {

@@ -24,6 +24,9 @@ pub enum WixError {
     /// Wix answered 2xx with a body we could not read.
     #[error("Wix API answer could not be decoded: {0}")]
     Decode(String),
+    /// The site removed the app: no calls are made on its behalf until it reinstalls.
+    #[error("the site removed the app; no Wix calls are made for it")]
+    InstanceRemoved,
 }
 
 impl WixError {
@@ -40,7 +43,7 @@ impl WixError {
         match self {
             WixError::Api { status, .. } => *status == 429 || *status >= 500 || *status == 401,
             WixError::Transport(_) | WixError::Exhausted { .. } => true,
-            WixError::Decode(_) => false,
+            WixError::Decode(_) | WixError::InstanceRemoved => false,
         }
     }
 

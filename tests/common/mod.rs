@@ -88,7 +88,7 @@ async fn start(
         env.insert(k.to_string(), v.to_string());
     }
     let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
-    let store = Store::open(&config.database_url)
+    let store = Store::open_with(&config.database_url, config.store_options())
         .await
         .expect("store opens");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
