@@ -109,6 +109,8 @@ def rust_env(port, db, dev=False):
         # concurrency limits so the benchmark measures the server, not the rate limiter.
         SUBMIT_RATE_PER_MINUTE="100000000",
         SUBMIT_BURST="100000000",
+        SUBMIT_RATE_PER_ADDRESS_PER_MINUTE="100000000",
+        SUBMIT_BURST_PER_ADDRESS="100000000",
         AUTH_FAILURES_PER_MINUTE="100000000",
         MAX_CONCURRENT_REQUESTS="100000",
     )

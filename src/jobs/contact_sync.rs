@@ -23,8 +23,6 @@ use futures::StreamExt as _;
 const BATCH: i64 = 20;
 /// Wix calls in flight at once.
 const CONCURRENCY: usize = 8;
-/// How often the worker looks for due rows when nobody wakes it.
-const IDLE_POLL: Duration = Duration::from_secs(1);
 /// How often rows past the maximum age are given up.
 const EXPIRE_EVERY: Duration = Duration::from_secs(60);
 
@@ -34,6 +32,8 @@ pub struct ContactSyncWorker {
     wix: WixClient,
     max_backoff: Duration,
     max_age: Duration,
+    /// How often due rows are looked for when nobody wakes the worker (retries come due).
+    idle_poll: Duration,
     wake: Arc<Notify>,
 }
 
@@ -44,8 +44,15 @@ impl ContactSyncWorker {
             wix,
             max_backoff,
             max_age,
+            idle_poll: Duration::from_secs(1),
             wake: Arc::new(Notify::new()),
         }
+    }
+
+    /// Sets how often due rows are looked for without a wake-up (`OUTBOX_POLL_SECS`).
+    pub fn with_idle_poll(mut self, every: Duration) -> Self {
+        self.idle_poll = every;
+        self
     }
 
     /// Tells the worker new rows are waiting (after a submission).
@@ -69,7 +76,7 @@ impl ContactSyncWorker {
             tokio::select! {
                 _ = &mut stop => return,
                 _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(IDLE_POLL) => {}
+                _ = tokio::time::sleep(self.idle_poll) => {}
             }
         }
     }

@@ -31,6 +31,7 @@ pub const DEFAULT_SUBMIT_RATE_PER_ADDRESS_PER_MINUTE: u64 = 20;
 pub const DEFAULT_SUBMIT_BURST_PER_ADDRESS: u64 = 5;
 pub const DEFAULT_OUTBOX_MAX_PENDING_PER_SITE: u64 = 1000;
 pub const DEFAULT_OUTBOX_MAX_AGE_HOURS: u64 = 72;
+pub const DEFAULT_OUTBOX_POLL_SECS: u64 = 1;
 /// A hundred years: larger values are certainly a typo.
 pub const MAX_DATA_RETENTION_DAYS: u32 = 36_500;
 
@@ -136,6 +137,8 @@ pub struct Config {
     pub outbox_max_pending_per_site: u32,
     /// A contact sync still not done after this many hours is given up (`failed`).
     pub outbox_max_age_hours: u32,
+    /// How often the contact-sync worker looks for due rows when no submission wakes it.
+    pub outbox_poll_secs: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -418,6 +421,11 @@ impl Config {
             DEFAULT_OUTBOX_MAX_AGE_HOURS,
             "whole hours",
         )?;
+        let outbox_poll_secs = whole(
+            "OUTBOX_POLL_SECS",
+            DEFAULT_OUTBOX_POLL_SECS,
+            "whole seconds",
+        )?;
         let trusted_proxies = var("TRUSTED_PROXIES")
             .map(|list| parse_trusted_proxies(&list))
             .transpose()?
@@ -469,6 +477,7 @@ impl Config {
             submit_burst_per_address,
             outbox_max_pending_per_site,
             outbox_max_age_hours,
+            outbox_poll_secs,
         })
     }
 

@@ -86,7 +86,8 @@ impl AppState {
             wix.clone(),
             Duration::from_secs(config.outbox_max_backoff_secs),
             Duration::from_secs(u64::from(config.outbox_max_age_hours) * 3600),
-        );
+        )
+        .with_idle_poll(Duration::from_secs(config.outbox_poll_secs));
         let rate_limits = RateLimits::new(RateLimitSettings {
             submit_per_minute: config.submit_rate_per_minute,
             submit_burst: config.submit_burst,
