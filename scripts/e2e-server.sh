@@ -12,5 +12,7 @@ export LEPTOS_SITE_ROOT="target/site"
 export LEPTOS_OUTPUT_NAME="wix-app"
 export LEPTOS_RELOAD_PORT="$((port + 1))"
 export RUST_LOG="${RUST_LOG:-warn}"
+# Every browser test is one address playing many visitors of the same demo sites.
+export SUBMIT_RATE_PER_ADDRESS_PER_MINUTE=10000 SUBMIT_BURST_PER_ADDRESS=10000
 unset WIX_APP_ID WIX_APP_SECRET
 exec target/debug/wix-app
