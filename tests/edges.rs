@@ -217,3 +217,46 @@ async fn dev_host_exists_only_in_dev_and_never_leaks_the_secret() {
         .unwrap();
     assert_eq!(res.status(), 404);
 }
+
+#[tokio::test]
+async fn the_fake_wix_control_routes_are_not_served_with_real_credentials() {
+    let probe = |app: &TestApp| {
+        let url = app.url("/_wix/_fake/access-token");
+        let client = app.client.clone();
+        async move {
+            client
+                .post(url)
+                .json(&serde_json::json!({ "instance_id": SITE_A, "subject_type": "USER" }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    // Dev with the built-in development app and no WIX_API_BASE: the fake is served.
+    let dev_app = spawn_with(&[
+        ("WIX_APP_ID", ""),
+        ("WIX_APP_SECRET", ""),
+        ("WIX_API_BASE", ""),
+    ])
+    .await;
+    assert!(dev_app.app.fake_wix.is_some());
+    assert_ne!(probe(&dev_app).await, 404);
+    // Dev with the developer's own app: real Wix (WIX_API_BASE defaults to Wix), no fake.
+    let own_app = spawn_with(&[("WIX_API_BASE", "")]).await;
+    assert!(own_app.app.fake_wix.is_none());
+    assert_eq!(own_app.app.wix.base_url(), wix_app::wix::DEFAULT_API_BASE);
+    assert_eq!(probe(&own_app).await, 404);
+    // Prod: neither the fake nor /dev.
+    let prod = spawn_with(&[("APP_ENV", "prod"), ("WIX_API_BASE", "")]).await;
+    assert!(prod.app.fake_wix.is_none());
+    assert_eq!(probe(&prod).await, 404);
+    let res = prod
+        .client
+        .get(prod.url("/_wix/_fake/contacts?instance_id=x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+}

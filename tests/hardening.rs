@@ -174,4 +174,168 @@ async fn every_response_carries_a_request_id() {
         .await
         .unwrap();
     assert_eq!(res.headers()["x-request-id"], "trace-me-123");
+    // Anything but a short plain token is replaced, never echoed or logged.
+    for bad in [
+        "x".repeat(65),
+        "has space".into(),
+        "semi;colon".into(),
+        "ünïcode".into(),
+    ] {
+        let res = app
+            .client
+            .get(app.url("/healthz"))
+            .header("x-request-id", bad.as_bytes())
+            .send()
+            .await
+            .unwrap();
+        let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert_ne!(id.as_bytes(), bad.as_bytes());
+        assert_eq!(id.len(), 36, "{id}");
+    }
+}
+
+/// `POST /api/site/summary` as if relayed by a proxy for `client`.
+async fn summary_via_proxy(app: &TestApp, client: &str, auth: &str) -> Reply {
+    let res = app
+        .client
+        .post(app.url("/api/site/summary"))
+        .header("content-type", "application/json")
+        .header("authorization", auth)
+        .header("x-forwarded-for", format!("198.51.100.99, {client}"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    TestApp::reply(res).await
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_failure_limit() {
+    let app = spawn_with(&[
+        ("AUTH_FAILURES_PER_MINUTE", "3"),
+        ("TRUSTED_PROXIES", "127.0.0.1/32, ::1"),
+    ])
+    .await;
+    let forged = format!("{}x", instance(SITE_A, Role::Owner));
+    let valid = instance(SITE_A, Role::Owner);
+    let (x, y) = ("203.0.113.5", "203.0.113.6");
+    for _ in 0..3 {
+        summary_via_proxy(&app, x, &forged)
+            .await
+            .assert_error(401, "malformed_instance");
+    }
+    summary_via_proxy(&app, x, &forged)
+        .await
+        .assert_error(429, "too_many_requests");
+    // Another client behind the same proxy keeps its ordinary answers.
+    summary_via_proxy(&app, y, &forged)
+        .await
+        .assert_error(401, "malformed_instance");
+    assert_eq!(summary_via_proxy(&app, y, &valid).await.status, 200);
+    // The limited client's valid credential is still served (an office behind one NAT).
+    assert_eq!(summary_via_proxy(&app, x, &valid).await.status, 200);
+    // With a port, and IPv4-mapped: the same client.
+    summary_via_proxy(&app, "[::ffff:203.0.113.5]:4444", &forged)
+        .await
+        .assert_error(429, "too_many_requests");
+
+    // IPv6 clients are keyed by their /64.
+    for _ in 0..3 {
+        summary_via_proxy(&app, "2001:db8:0:1::1", &forged)
+            .await
+            .assert_error(401, "malformed_instance");
+    }
+    summary_via_proxy(&app, "2001:db8:0:1::ffff", &forged)
+        .await
+        .assert_error(429, "too_many_requests");
+    summary_via_proxy(&app, "2001:db8:0:2::1", &forged)
+        .await
+        .assert_error(401, "malformed_instance");
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_forwarded_for_is_ignored() {
+    let app = spawn_with(&[("AUTH_FAILURES_PER_MINUTE", "3")]).await;
+    let forged = format!("{}x", instance(SITE_A, Role::Owner));
+    for client in ["203.0.113.1", "203.0.113.2", "203.0.113.3"] {
+        summary_via_proxy(&app, client, &forged)
+            .await
+            .assert_error(401, "malformed_instance");
+    }
+    // A fresh X-Forwarded-For does not buy a fresh limit: the TCP peer is the client.
+    summary_via_proxy(&app, "203.0.113.4", &forged)
+        .await
+        .assert_error(429, "too_many_requests");
+}
+
+#[tokio::test]
+async fn submissions_are_limited_per_site_and_address_too() {
+    let app = spawn_with(&[
+        ("SUBMIT_RATE_PER_ADDRESS_PER_MINUTE", "1"),
+        ("SUBMIT_BURST_PER_ADDRESS", "2"),
+    ])
+    .await;
+    // Three different visitors (fresh subjects) from one address.
+    let submit = |site: &'static str, n: usize| {
+        let app = &app;
+        async move {
+            let subject = format!("visitor-{n}");
+            let credential = wix_app::auth::InstanceClaims::for_role(
+                site,
+                APP_ID,
+                Role::Visitor,
+                &subject,
+                chrono::Utc::now(),
+            )
+            .sign(SECRET.as_bytes());
+            app.call(
+                "/api/feedback/submit",
+                Some(&credential),
+                json!({ "message": "hi" }),
+            )
+            .await
+        }
+    };
+    assert_eq!(submit(SITE_A, 1).await.status, 200);
+    assert_eq!(submit(SITE_A, 2).await.status, 200);
+    let limited = submit(SITE_A, 3).await;
+    limited.assert_error(429, "too_many_requests");
+    assert!(limited.headers.get("retry-after").is_some());
+    // Another site is another budget.
+    assert_eq!(submit(SITE_B, 4).await.status, 200);
+    let page = app.list(SITE_A, json!({ "status": "all" })).await;
+    assert_eq!(page.body["items"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_global_token_info_budget_turns_junk_tokens_away_with_503() {
+    let app = spawn_with(&[("TOKEN_INFO_PER_MINUTE", "3")]).await;
+    for n in 0..3 {
+        app.call(
+            "/api/site/summary",
+            Some(&format!("junk-token-{n}")),
+            json!({}),
+        )
+        .await
+        .assert_error(401, "invalid_access_token");
+    }
+    let busy = app
+        .call("/api/site/summary", Some("junk-token-3"), json!({}))
+        .await;
+    busy.assert_error(503, "auth_unavailable");
+    assert!(busy.headers.get("retry-after").is_some());
+    assert_eq!(app.fake.token_info_requests(), 3);
+    // Cached answers need no budget: a known token still gets its verdict.
+    app.call("/api/site/summary", Some("junk-token-0"), json!({}))
+        .await
+        .assert_error(401, "invalid_access_token");
+    // And signed instances never touch Token Info.
+    let ok = app
+        .call(
+            "/api/site/summary",
+            Some(&instance(SITE_A, Role::Owner)),
+            json!({}),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
 }

@@ -630,3 +630,140 @@ async fn removal_drops_the_app_token_and_reinstall_fetches_a_new_one() {
         "a fresh token after reinstall"
     );
 }
+
+#[tokio::test]
+async fn events_are_ordered_by_wix_clock_even_when_it_runs_ahead_of_ours() {
+    let app = spawn().await;
+    // Wix's clock is 50 s ahead of ours (within the 60 s leeway): the install says T+50, a late
+    // removal that happened before it says T+40. The site must stay installed.
+    let t = Utc::now();
+    assert_eq!(
+        app.webhook_ok(installed(SITE_A, t + Duration::seconds(50)))
+            .await,
+        "applied"
+    );
+    assert_eq!(
+        app.webhook_ok(removed(SITE_A, t + Duration::seconds(40)))
+            .await,
+        "stale"
+    );
+    assert_eq!(
+        app.record(SITE_A).await.unwrap().status,
+        InstanceStatus::Active
+    );
+    assert_eq!(app.summary(SITE_A).await.status, 200);
+    // Retention still counts from our clock: the removal time stored is never in our future.
+    app.webhook_ok(removed(SITE_A, t + Duration::seconds(55)))
+        .await;
+    let rec = app.record(SITE_A).await.unwrap();
+    assert_eq!(rec.status, InstanceStatus::Removed);
+    assert!(rec.removed_at.unwrap() <= Utc::now().timestamp_micros());
+}
+
+#[tokio::test]
+async fn a_submission_committing_after_the_removal_is_refused_not_orphaned() {
+    let app = spawn_with(&[("DATA_RETENTION_DAYS", "0")]).await;
+    app.submit(SITE_A, Role::Visitor, "before").await;
+    // The request below passed its removal check before this webhook, and reaches the writer
+    // after it: driven directly on the store, so the interleaving is deterministic.
+    let site = tenant(SITE_A);
+    app.webhook_ok(removed(SITE_A, Utc::now())).await;
+    assert!(app.record(SITE_A).await.unwrap().purged_at.is_some());
+    let late = app
+        .store
+        .feedback()
+        .insert(
+            &site,
+            Role::Visitor,
+            Some("late-visitor"),
+            &wix_app::store::NewFeedback {
+                message: "after".into(),
+                email: Some("late@example.com".into()),
+                rating: None,
+            },
+        )
+        .await;
+    assert!(
+        matches!(late, Err(wix_app::store::StoreError::InstanceRemoved)),
+        "{late:?}"
+    );
+    // Nothing of the site is left to resurface on reinstall.
+    app.webhook_ok(installed(SITE_A, Utc::now() + Duration::seconds(1)))
+        .await;
+    assert_eq!(app.total(SITE_A).await, 0);
+    assert_eq!(app.store.contact_sync().totals().await.unwrap(), (0, 0, 0));
+}
+
+/// Rows of `site` in the database file, read through a separate connection.
+async fn rows_of(db: &sqlx::SqlitePool, site: &str) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM feedback WHERE instance_id = ?")
+        .bind(site)
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_large_purge_lets_other_writes_through() {
+    const ROWS: i64 = 100_000;
+    let app = spawn().await;
+    app.submit(SITE_A, Role::Visitor, "seed").await;
+    // 100,000 rows for site A, written straight into the file.
+    let db = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+         INSERT INTO feedback (id, instance_id, message, status, author_kind, created_at, updated_at)
+         SELECT printf('bulk-%06d', i), ?, 'bulk', 'open', 'visitor', 1000 + i, 1000 + i FROM n",
+    )
+    .bind(ROWS - 1)
+    .bind(SITE_A)
+    .execute(&db)
+    .await
+    .unwrap();
+    assert_eq!(rows_of(&db, SITE_A).await, ROWS);
+    let removed_at = Utc::now() - Duration::seconds(1);
+    app.webhook_ok(removed(SITE_A, removed_at)).await;
+
+    let purge = tokio::spawn({
+        let store = app.store.clone();
+        async move {
+            purge_due(&store, 30, removed_at + Duration::days(31))
+                .await
+                .unwrap()
+        }
+    });
+    // Wait until the purge is visibly under way (committed chunks), not finished.
+    let mut left = ROWS;
+    for _ in 0..2000 {
+        left = rows_of(&db, SITE_A).await;
+        if left < ROWS {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert!(left < ROWS, "the purge never committed a part of its work");
+    // While it runs: a submission, a status change and a webhook of another site all succeed,
+    // each committing before the purge is done (one big transaction would make them wait).
+    let id = app.submit(SITE_B, Role::Visitor, "during the purge").await;
+    let r = app
+        .call(
+            "/api/feedback/set_status",
+            Some(&instance(SITE_B, Role::Owner)),
+            json!({ "id": id, "status": "resolved" }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        app.webhook_ok(installed(SITE_B, Utc::now())).await,
+        "applied"
+    );
+    assert!(
+        rows_of(&db, SITE_A).await > 0,
+        "the purge finished before the other writes: nothing shows they were not blocked"
+    );
+    let report = purge.await.unwrap();
+    assert_eq!(report.instances, 1);
+    assert_eq!(report.feedback_rows, ROWS as u64);
+    assert_eq!(rows_of(&db, SITE_A).await, 0);
+    assert_eq!(rows_of(&db, SITE_B).await, 1);
+}
