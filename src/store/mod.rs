@@ -199,3 +199,28 @@ impl Store {
         self.pools.read.close().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Acknowledged writes must survive power loss: the writer fsyncs every commit.
+    #[tokio::test]
+    async fn the_writer_commits_with_synchronous_full() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let level: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&store.pools.write)
+            .await
+            .unwrap();
+        // 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA.
+        assert_eq!(level, 2);
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&store.pools.write)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        store.close().await;
+    }
+}
