@@ -16,6 +16,8 @@ pub mod jobs;
 #[cfg(feature = "ssr")]
 pub mod limiter;
 #[cfg(feature = "ssr")]
+pub mod secret;
+#[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod store;

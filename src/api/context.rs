@@ -45,7 +45,7 @@ impl Caller {
             Ok(identity) => identity,
             Err(err) => {
                 // The code only: the header itself is a credential and never reaches a log.
-                tracing::info!(code = err.code().as_str(), path = %parts.uri.path(), "rejected authorization");
+                tracing::info!(code = crate::api::error::auth_code(&err).as_str(), path = %parts.uri.path(), "rejected authorization");
                 let error = ApiError::from(err);
                 // Only the client's failures count towards its limit, not our 503s.
                 if error.status() != 401 {

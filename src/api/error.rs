@@ -5,6 +5,11 @@
 //! single place server_fn calls to turn an error into a response body, so a function never has to
 //! remember to set it, and an error that is built but not returned changes nothing.
 
+//!
+//! Lower layers (`auth`, `store`, `wix`) have their own error enums and know nothing of HTTP;
+//! the conversions at the end of this file are the one place that decides which code and status
+//! each of their errors gets.
+
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use leptos::server_fn::{Bytes, Encodes};
@@ -136,6 +141,9 @@ pub struct ApiError {
     /// For 429/503: seconds the client should wait (sent as `Retry-After`, not in the body).
     #[serde(skip)]
     pub retry_after_secs: Option<u64>,
+    /// For 500s: what went wrong, for the server log only (never serialised).
+    #[serde(skip)]
+    pub detail: Option<String>,
 }
 
 impl ApiError {
@@ -144,7 +152,14 @@ impl ApiError {
             error,
             message: message.into(),
             retry_after_secs: None,
+            detail: None,
         }
+    }
+
+    /// Keeps `detail` for the log line written when this error becomes a response.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
     }
 
     /// 429 `too_many_requests`, retry after `secs`.
@@ -233,6 +248,11 @@ impl FromServerFnError for ApiError {
     }
 
     fn ser(&self) -> Bytes {
+        // Where a server function's error is handled: the one place its details are logged.
+        #[cfg(feature = "ssr")]
+        if let Some(detail) = &self.detail {
+            tracing::error!(code = self.error.as_str(), error = %detail, "request failed");
+        }
         #[cfg(feature = "ssr")]
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             if let Ok(status) = axum::http::StatusCode::from_u16(self.status()) {
@@ -249,3 +269,65 @@ impl From<ServerFnErrorErr> for ApiError {
         Self::from_server_fn_error(value)
     }
 }
+
+/// Every server-side conversion from a lower layer's error into the HTTP contract.
+#[cfg(feature = "ssr")]
+mod from_layers {
+    use super::{ApiError, ErrorCode, RETRY_AFTER_SECS};
+    use crate::auth::{AuthError, WebhookError};
+    use crate::store::StoreError;
+
+    /// The stable code of an authentication failure.
+    pub fn auth_code(err: &AuthError) -> ErrorCode {
+        match err {
+            AuthError::Missing => ErrorCode::MissingAuthorization,
+            AuthError::TooLong => ErrorCode::AuthorizationTooLong,
+            AuthError::Malformed(_) => ErrorCode::MalformedInstance,
+            AuthError::BadSignature => ErrorCode::InvalidSignature,
+            AuthError::NoInstanceId => ErrorCode::MissingInstanceId,
+            AuthError::Expired => ErrorCode::InstanceExpired,
+            AuthError::NotYetValid => ErrorCode::InstanceNotYetValid,
+            AuthError::InvalidAccessToken(_) => ErrorCode::InvalidAccessToken,
+            AuthError::TooManyAttempts => ErrorCode::TooManyRequests,
+            AuthError::NotOwner => ErrorCode::Forbidden,
+            AuthError::VerifierUnavailable | AuthError::Busy { .. } => ErrorCode::AuthUnavailable,
+        }
+    }
+
+    impl From<AuthError> for ApiError {
+        fn from(err: AuthError) -> Self {
+            let error = ApiError::new(auth_code(&err), err.to_string());
+            match err {
+                AuthError::TooManyAttempts | AuthError::VerifierUnavailable => {
+                    error.retry_after(RETRY_AFTER_SECS)
+                }
+                AuthError::Busy { retry_after_secs } => error.retry_after(retry_after_secs),
+                _ => error,
+            }
+        }
+    }
+
+    /// A body that is not a Wix webhook is 400; every refusal of a real-looking one is 401.
+    impl From<WebhookError> for ApiError {
+        fn from(err: WebhookError) -> Self {
+            let code = match err {
+                WebhookError::Malformed(_) => ErrorCode::InvalidWebhook,
+                _ => ErrorCode::InvalidWebhookSignature,
+            };
+            ApiError::new(code, err.to_string())
+        }
+    }
+
+    /// A removed site is the caller's business (403); anything else is ours (500, details in
+    /// the log where the error is handled, never in the response).
+    impl From<StoreError> for ApiError {
+        fn from(err: StoreError) -> Self {
+            match err {
+                StoreError::InstanceRemoved => ApiError::instance_removed(),
+                other => ApiError::internal().with_detail(other.to_string()),
+            }
+        }
+    }
+}
+#[cfg(feature = "ssr")]
+pub use from_layers::auth_code;

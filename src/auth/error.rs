@@ -1,6 +1,5 @@
-//! Why a credential was refused. Each variant maps to one stable 401 code.
-
-use crate::api::{ApiError, ErrorCode};
+//! Why a credential was refused. The HTTP edge (`api::error`) maps each variant to its stable
+//! code and status; this layer only says what went wrong.
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
@@ -24,37 +23,10 @@ pub enum AuthError {
     TooManyAttempts,
     #[error("Wix could not be asked about this access token right now. Try again shortly.")]
     VerifierUnavailable,
+    /// A verified caller who is not the site's owner asked for an owner's action.
+    #[error("Only the site owner can do this. Open the app from the Wix dashboard.")]
+    NotOwner,
     /// The process-wide Token Info budget (`TOKEN_INFO_PER_MINUTE`) is spent.
     #[error("Too many new sign-ins are being checked right now. Try again shortly.")]
     Busy { retry_after_secs: u64 },
-}
-
-impl AuthError {
-    pub fn code(&self) -> ErrorCode {
-        match self {
-            AuthError::Missing => ErrorCode::MissingAuthorization,
-            AuthError::TooLong => ErrorCode::AuthorizationTooLong,
-            AuthError::Malformed(_) => ErrorCode::MalformedInstance,
-            AuthError::BadSignature => ErrorCode::InvalidSignature,
-            AuthError::NoInstanceId => ErrorCode::MissingInstanceId,
-            AuthError::Expired => ErrorCode::InstanceExpired,
-            AuthError::NotYetValid => ErrorCode::InstanceNotYetValid,
-            AuthError::InvalidAccessToken(_) => ErrorCode::InvalidAccessToken,
-            AuthError::TooManyAttempts => ErrorCode::TooManyRequests,
-            AuthError::VerifierUnavailable | AuthError::Busy { .. } => ErrorCode::AuthUnavailable,
-        }
-    }
-}
-
-impl From<AuthError> for ApiError {
-    fn from(err: AuthError) -> Self {
-        let error = ApiError::new(err.code(), err.to_string());
-        match err {
-            AuthError::TooManyAttempts | AuthError::VerifierUnavailable => {
-                error.retry_after(crate::api::error::RETRY_AFTER_SECS)
-            }
-            AuthError::Busy { retry_after_secs } => error.retry_after(retry_after_secs),
-            _ => error,
-        }
-    }
 }

@@ -1,6 +1,6 @@
 //! The verified caller and the tenant key that scopes every query.
 
-use crate::api::ApiError;
+use super::AuthError;
 use crate::model::Role;
 
 /// A Wix `instanceId` that came out of a verified credential.
@@ -57,10 +57,10 @@ impl VerifiedIdentity {
     }
 
     /// The tenant, if and only if the caller is its owner; 403 otherwise.
-    pub fn owner_tenant(&self) -> Result<&TenantId, ApiError> {
+    pub fn owner_tenant(&self) -> Result<&TenantId, AuthError> {
         match self.role {
             Role::Owner => Ok(&self.tenant),
-            Role::Member | Role::Visitor => Err(ApiError::forbidden()),
+            Role::Member | Role::Visitor => Err(AuthError::NotOwner),
         }
     }
 }

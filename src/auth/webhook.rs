@@ -22,7 +22,6 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::TenantId;
-use crate::api::{ApiError, ErrorCode};
 
 /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
 pub const WEBHOOK_LEEWAY_SECS: i64 = 60;
@@ -132,21 +131,6 @@ pub enum WebhookError {
     NotYetValid,
     #[error("The webhook token's {0} claim does not match this app.")]
     Claim(&'static str),
-}
-
-impl WebhookError {
-    pub fn code(&self) -> ErrorCode {
-        match self {
-            WebhookError::Malformed(_) => ErrorCode::InvalidWebhook,
-            _ => ErrorCode::InvalidWebhookSignature,
-        }
-    }
-}
-
-impl From<WebhookError> for ApiError {
-    fn from(err: WebhookError) -> Self {
-        ApiError::new(err.code(), err.to_string())
-    }
 }
 
 /// A verified, parsed webhook event.

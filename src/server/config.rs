@@ -3,9 +3,8 @@
 //! Anything missing or malformed stops start-up with one line naming the variable, so a bad
 //! deployment fails at boot instead of at the first request.
 
-use std::fmt;
-
 use crate::auth::{WebhookPublicKey, DEV_WEBHOOK_PUBLIC_KEY};
+pub use crate::secret::Secret;
 
 /// Development credentials: public on purpose, accepted only with `APP_ENV=dev`.
 pub const DEV_APP_ID: &str = "00000000-0000-4000-8000-00000000de00";
@@ -60,26 +59,6 @@ impl AppEnv {
         } else {
             AppEnv::Prod
         }
-    }
-}
-
-/// A secret that never prints.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    pub fn expose(&self) -> &[u8] {
-        self.0.as_bytes()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret([redacted])")
     }
 }
 

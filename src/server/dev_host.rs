@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::webhooks::handle_event;
 use super::{AppState, FAKE_WIX_PATH};
+use crate::api::ApiError;
 use crate::auth::{
     sign_webhook, InstanceClaims, APP_INSTALLED, APP_REMOVED, DEV_WEBHOOK_PRIVATE_KEY,
 };
@@ -79,7 +80,7 @@ pub async fn send_webhook(State(app): State<AppState>, Form(form): Form<WebhookF
     // With a configured (non-dev) key this fails verification, exactly as it should.
     let event = match app.webhook_verifier.verify_at(token.as_bytes(), now) {
         Ok(event) => event,
-        Err(err) => return back(err.code().as_str()),
+        Err(err) => return back(ApiError::from(err).error.as_str()),
     };
     match handle_event(&app, &event, now).await {
         Ok(outcome) => back(outcome.as_str()),

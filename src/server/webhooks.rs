@@ -40,9 +40,10 @@ pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Body
     let event = match app.webhook_verifier.verify_at(&body, now) {
         Ok(event) => event,
         Err(err) => {
+            let error = ApiError::from(err);
             // The reason only: the token itself never reaches a log.
-            tracing::warn!(code = err.code().as_str(), reason = %err, "rejected webhook");
-            return error_response(err.into());
+            tracing::warn!(code = error.error.as_str(), reason = %error.message, "rejected webhook");
+            return error_response(error);
         }
     };
     match handle_event(&app, &event, now).await {
@@ -51,7 +52,10 @@ pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Body
             Json(serde_json::json!({ "status": "ok", "outcome": outcome.as_str() })),
         )
             .into_response(),
-        Err(err) => error_response(err.into()),
+        Err(err) => {
+            tracing::error!(error = %err, "webhook not recorded; Wix will retry");
+            error_response(err.into())
+        }
     }
 }
 

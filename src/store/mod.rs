@@ -48,16 +48,6 @@ pub enum StoreError {
     InstanceRemoved,
 }
 
-impl From<StoreError> for crate::api::ApiError {
-    fn from(err: StoreError) -> Self {
-        if let StoreError::InstanceRemoved = err {
-            return crate::api::ApiError::instance_removed();
-        }
-        tracing::error!(error = %err, "store failure");
-        crate::api::ApiError::internal()
-    }
-}
-
 /// Settings of the store that come from the configuration.
 #[derive(Debug, Clone, Copy)]
 pub struct StoreOptions {

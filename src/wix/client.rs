@@ -22,7 +22,7 @@ use serde_json::Value;
 use super::WixError;
 use crate::auth::TenantId;
 use crate::limiter::{quota, KeyedLimiter};
-use crate::server::config::Secret;
+use crate::secret::Secret;
 use crate::store::Store;
 
 /// Tuning knobs; the defaults suit production, tests shrink them.
