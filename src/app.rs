@@ -28,6 +28,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // `<body data-hydrated="true">` once the wasm has taken the page over (effects run after
+    // hydration, and never on the server): what the browser tests wait for instead of racing it.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <Stylesheet id="leptos" href="/pkg/wix-app.css"/>
         <Title text="Feedback inbox"/>

@@ -3,8 +3,10 @@ import { test, expect, type Page, type FrameLocator } from '@playwright/test';
 // Every test goes through /dev, the page that plays the Wix host: it frames /widget and
 // /dashboard with freshly signed instances for two demo sites (A and B).
 
-async function openHost(page: Page) {
-  await page.goto('/dev');
+// `waitUntil: 'domcontentloaded'` when the wasm is held back: the frames preload it, so the
+// host page's load event waits for it.
+async function openHost(page: Page, waitUntil: 'load' | 'domcontentloaded' = 'load') {
+  await page.goto('/dev', { waitUntil });
   await expect(page.locator('#site-a-dashboard-owner')).toBeVisible();
 }
 
@@ -12,7 +14,26 @@ function frame(page: Page, id: string): FrameLocator {
   return page.frameLocator(`#${id}`);
 }
 
+/** Waits until the wasm has hydrated the framed page: `<body data-hydrated="true">`. */
+async function interactive(framed: FrameLocator) {
+  await expect(framed.locator('body')).toHaveAttribute('data-hydrated', 'true');
+}
+
+/** Holds every wasm download (the frames' preloads included) until `release()` is called. */
+async function holdWasm(page: Page) {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let held = 0;
+  await page.route('**/pkg/*.wasm', async (route) => {
+    held += 1;
+    await released;
+    await route.continue();
+  });
+  return { release, held: () => held };
+}
+
 async function submitFeedback(widget: FrameLocator, message: string, opts: { email?: string; rating?: string } = {}) {
+  await interactive(widget);
   await widget.locator('#fb-message').fill(message);
   if (opts.email) await widget.locator('#fb-email').fill(opts.email);
   if (opts.rating) await widget.locator('#fb-rating').selectOption(opts.rating);
@@ -42,6 +63,7 @@ test('a visitor leaves feedback; the owner sees, resolves and deletes it', async
   const openBefore = Number(await dashboard.getByTestId('count-open').textContent());
   expect(openBefore).toBeGreaterThanOrEqual(1);
 
+  await interactive(dashboard);
   await row.getByTestId('resolve').click();
   // The open list no longer shows it; the resolved list does.
   await expect(item(dashboard, message)).toHaveCount(0);
@@ -76,6 +98,7 @@ test("site B's dashboard never shows site A's feedback", async ({ page }) => {
   await openHost(page);
   const a = frame(page, 'site-a-dashboard-owner');
   const b = frame(page, 'site-b-dashboard-owner');
+  await interactive(b);
   await b.getByTestId('filter-all').click();
   await expect(item(b, forB)).toBeVisible();
   await expect(item(a, forA)).toBeVisible();
@@ -113,6 +136,7 @@ test('pages opened without an instance explain what to do', async ({ page }) => 
 test('the widget validates before sending and reports server-side rejections', async ({ page }) => {
   await openHost(page);
   const widget = frame(page, 'site-a-widget-visitor');
+  await interactive(widget);
   await expect(widget.getByTestId('send')).toBeDisabled();
   await widget.locator('#fb-message').fill('hello');
   await widget.locator('#fb-email').fill('not-an-email');
@@ -161,4 +185,59 @@ test('the /dev lifecycle panel uninstalls and reinstalls a site through signed w
   await expect(page.locator('#site-b-status')).toHaveText('active');
   const back = frame(page, 'site-b-dashboard-owner');
   await expect(item(back, message)).toBeVisible();
+});
+
+test('what a visitor types before the page is interactive survives hydration and is sent', async ({ page }) => {
+  const message = `Typed before the wasm arrived ${Date.now()}`;
+  const email = `early-${Date.now()}@example.com`;
+  const wasm = await holdWasm(page);
+  await openHost(page, 'domcontentloaded');
+  const widget = frame(page, 'site-a-widget-visitor');
+  const send = widget.getByTestId('send');
+  await expect(send).toHaveText('Loading…');
+  await expect(send).toBeDisabled();
+  await expect(send).toHaveAttribute('aria-busy', 'true');
+
+  await widget.locator('#fb-message').fill(message);
+  await widget.locator('#fb-email').fill(email);
+  await widget.locator('#fb-rating').selectOption('5');
+  // All of it went into the server-rendered form: the wasm was asked for and is still held.
+  await expect.poll(wasm.held).toBeGreaterThan(0);
+  await expect(widget.locator('body')).not.toHaveAttribute('data-hydrated', 'true');
+  await expect(send).toHaveText('Loading…');
+
+  wasm.release();
+  await interactive(widget);
+  await expect(widget.locator('#fb-message')).toHaveValue(message);
+  await expect(widget.locator('#fb-email')).toHaveValue(email);
+  await expect(widget.locator('#fb-rating')).toHaveValue('5');
+  // 2000: MESSAGE_MAX_CHARS (src/model.rs).
+  await expect(widget.locator('.hint')).toHaveText(`${2000 - message.length} characters left`);
+  await expect(send).toHaveText('Send feedback');
+  await expect(send).toHaveAttribute('aria-busy', 'false');
+  await send.click();
+  await expect(widget.getByTestId('confirmation')).toContainText('Thank you');
+
+  // What was sent is what was typed.
+  await openHost(page);
+  const row = item(frame(page, 'site-a-dashboard-owner'), message);
+  await expect(row).toContainText(email);
+  await expect(row.locator('.stars')).toHaveText('★★★★★');
+});
+
+test('dashboard filters wait, visibly, until the page is interactive', async ({ page }) => {
+  const wasm = await holdWasm(page);
+  await openHost(page, 'domcontentloaded');
+  const dashboard = frame(page, 'site-a-dashboard-owner');
+  const all = dashboard.getByTestId('filter-all');
+  await expect(all).toBeDisabled();
+  await expect(dashboard.getByRole('group', { name: 'Show' })).toHaveAttribute('aria-busy', 'true');
+  await expect.poll(wasm.held).toBeGreaterThan(0);
+  // A click now waits for the button to be enabled, then works.
+  const clicked = all.click();
+
+  wasm.release();
+  await clicked;
+  await expect(all).toHaveAttribute('aria-pressed', 'true');
+  await expect(dashboard.getByRole('group', { name: 'Show' })).toHaveAttribute('aria-busy', 'false');
 });

@@ -1,10 +1,14 @@
 //! `/dashboard`: the site owner's inbox. Lists, filters, resolves and deletes feedback.
+//!
+//! The filters are server-rendered, so they are disabled (and their group `aria-busy`) until the
+//! page is interactive: a click before that waits visibly instead of doing nothing. The rows and
+//! "Load more" come from requests the browser makes after hydration, so they work whenever shown.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
 
-use super::{page_has_instance, Notice, NoticeKind};
+use super::{hydrated_signal, page_has_instance, Notice, NoticeKind};
 use crate::api::feedback::{
     delete_feedback, list_feedback, set_feedback_status, DeleteFeedbackRequest,
     ListFeedbackRequest, SetStatusRequest,
@@ -38,6 +42,7 @@ enum Load {
 
 #[component]
 fn Inbox() -> impl IntoView {
+    let hydrated = hydrated_signal();
     let filter = RwSignal::new(StatusFilter::Open);
     // Bumped after every change: reloads the first page and the counts.
     let version = RwSignal::new(0u64);
@@ -123,6 +128,7 @@ fn Inbox() -> impl IntoView {
             <button type="button" data-testid=testid
                 class=move || if filter.get() == value { "filter active" } else { "filter" }
                 aria-pressed=move || (filter.get() == value).to_string()
+                disabled=move || !hydrated.get()
                 on:click=move |_| filter.set(value)>
                 {label}
             </button>
@@ -143,7 +149,8 @@ fn Inbox() -> impl IntoView {
                         <span>"Total " <strong data-testid="count-total">{s.total}</strong></span>
                     })}
                 </div>
-                <div class="filters" role="group" aria-label="Show">
+                <div class="filters" role="group" aria-label="Show"
+                    aria-busy=move || (!hydrated.get()).to_string()>
                     {filter_button(StatusFilter::Open, "Open", "filter-open")}
                     {filter_button(StatusFilter::Resolved, "Resolved", "filter-resolved")}
                     {filter_button(StatusFilter::All, "All", "filter-all")}

@@ -28,6 +28,40 @@ pub(crate) fn hydrated_signal() -> ReadSignal<bool> {
     hydrated
 }
 
+/// The value the server-rendered `<textarea>`, `<input>` or `<select>` with this id holds right
+/// now: what a visitor typed or picked before the wasm arrived. `None` on the server and when
+/// there is no such field (a page rendered in the browser).
+///
+/// Read it before the field hydrates: `bind:value` writes its signal into the field when it
+/// hydrates, so a signal that starts empty wipes what was typed.
+pub(crate) fn server_rendered_field_value(id: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+
+        let field = document().get_element_by_id(id)?;
+        field
+            .dyn_ref::<HtmlTextAreaElement>()
+            .map(HtmlTextAreaElement::value)
+            .or_else(|| {
+                field
+                    .dyn_ref::<HtmlInputElement>()
+                    .map(HtmlInputElement::value)
+            })
+            .or_else(|| {
+                field
+                    .dyn_ref::<HtmlSelectElement>()
+                    .map(HtmlSelectElement::value)
+            })
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = id;
+        None
+    }
+}
+
 #[component]
 pub fn HomePage() -> impl IntoView {
     view! {

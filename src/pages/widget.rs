@@ -1,14 +1,22 @@
 //! `/widget`: the site widget where visitors and members leave feedback.
+//!
+//! On a slow connection the server-rendered form is on screen before the wasm is, and visitors
+//! type into it. Nothing they type is lost: the field signals start from what the fields hold
+//! when the form hydrates, and until then the send button says it is loading.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
 
-use super::{hydrated_signal, page_has_instance, Notice, NoticeKind};
+use super::{hydrated_signal, page_has_instance, server_rendered_field_value, Notice, NoticeKind};
 use crate::api::feedback::{submit_feedback, SubmitFeedbackRequest};
 use crate::api::ApiError;
 use crate::model::MESSAGE_MAX_CHARS;
+
+const MESSAGE_FIELD: &str = "fb-message";
+const EMAIL_FIELD: &str = "fb-email";
+const RATING_FIELD: &str = "fb-rating";
 
 #[derive(Debug, Clone, PartialEq)]
 enum FormState {
@@ -37,9 +45,11 @@ pub fn WidgetPage() -> impl IntoView {
 #[component]
 fn FeedbackForm() -> impl IntoView {
     let hydrated = hydrated_signal();
-    let message = RwSignal::new(String::new());
-    let email = RwSignal::new(String::new());
-    let rating = RwSignal::new(String::new());
+    // What was typed before hydration (empty on the server and in a form built in the browser).
+    let typed = |id| RwSignal::new(server_rendered_field_value(id).unwrap_or_default());
+    let message = typed(MESSAGE_FIELD);
+    let email = typed(EMAIL_FIELD);
+    let rating = typed(RATING_FIELD);
     let state = RwSignal::new(FormState::Editing);
 
     let on_submit = move |ev: SubmitEvent| {
@@ -68,6 +78,15 @@ fn FeedbackForm() -> impl IntoView {
 
     let remaining =
         move || MESSAGE_MAX_CHARS as i64 - message.with(|m| m.trim().chars().count()) as i64;
+    // Hydration keeps server-rendered text as it is, so the hint shows the server's count (of an
+    // empty message) until the page is interactive, then the count of what was typed.
+    let chars_left = move || {
+        if hydrated.get() {
+            remaining()
+        } else {
+            MESSAGE_MAX_CHARS as i64
+        }
+    };
     let can_send = move || {
         hydrated.get()
             && state.get() != FormState::Sending
@@ -89,15 +108,15 @@ fn FeedbackForm() -> impl IntoView {
             }
             current => view! {
                 <form class="feedback-form" on:submit=on_submit novalidate>
-                    <label for="fb-message">"Your feedback"</label>
-                    <textarea id="fb-message" name="message" rows="5" maxlength=MESSAGE_MAX_CHARS.to_string()
+                    <label for=MESSAGE_FIELD>"Your feedback"</label>
+                    <textarea id=MESSAGE_FIELD name="message" rows="5" maxlength=MESSAGE_MAX_CHARS.to_string()
                         bind:value=message placeholder="What should we know?"></textarea>
-                    <small class="hint">{move || format!("{} characters left", remaining())}</small>
-                    <label for="fb-email">"Email (optional)"</label>
-                    <input id="fb-email" name="email" type="email" autocomplete="email" bind:value=email
+                    <small class="hint">{move || format!("{} characters left", chars_left())}</small>
+                    <label for=EMAIL_FIELD>"Email (optional)"</label>
+                    <input id=EMAIL_FIELD name="email" type="email" autocomplete="email" bind:value=email
                         placeholder="you@example.com"/>
-                    <label for="fb-rating">"Rating (optional)"</label>
-                    <select id="fb-rating" name="rating" bind:value=rating>
+                    <label for=RATING_FIELD>"Rating (optional)"</label>
+                    <select id=RATING_FIELD name="rating" bind:value=rating>
                         <option value="">"No rating"</option>
                         <option value="5">"★★★★★ 5"</option>
                         <option value="4">"★★★★ 4"</option>
@@ -111,8 +130,13 @@ fn FeedbackForm() -> impl IntoView {
                         }),
                         _ => None,
                     }}
-                    <button type="submit" data-testid="send" disabled=move || !can_send()>
-                        {move || if state.get() == FormState::Sending { "Sending…" } else { "Send feedback" }}
+                    <button type="submit" data-testid="send" disabled=move || !can_send()
+                        aria-busy=move || (!hydrated.get()).to_string()>
+                        {move || match (hydrated.get(), state.get()) {
+                            (false, _) => "Loading…",
+                            (true, FormState::Sending) => "Sending…",
+                            (true, _) => "Send feedback",
+                        }}
                     </button>
                 </form>
             }.into_any(),
