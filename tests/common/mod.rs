@@ -76,6 +76,9 @@ async fn start(
         ("SUBMIT_RATE_PER_MINUTE", "100000"),
         ("SUBMIT_BURST", "100000"),
         ("AUTH_FAILURES_PER_MINUTE", "100000"),
+        ("SUBMIT_RATE_PER_ADDRESS_PER_MINUTE", "100000"),
+        ("SUBMIT_BURST_PER_ADDRESS", "100000"),
+        ("TOKEN_INFO_PER_MINUTE", "100000"),
         ("WIX_WEBHOOK_PUBLIC_KEY", WEBHOOK_PUBLIC_KEY),
     ]
     .iter()
