@@ -1,22 +1,23 @@
-//! HTTP edges: CORS, security headers, JSON errors for everything under `/api`, and the health
-//! check. The 16 KiB body limit ([`MAX_BODY_BYTES`]) is applied in `router` to everything but the
-//! webhook route, which has its own (256 KiB).
+//! HTTP edges: CORS, security headers, JSON errors for everything under `/api`, the body-read
+//! deadline, load shedding, and the health check. The 16 KiB body limit ([`MAX_BODY_BYTES`]) is
+//! applied in `router` to everything but the webhook route, which has its own (256 KiB).
 
 use std::collections::HashSet;
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes, HttpBody};
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{Request, State};
 use axum::http::header::RETRY_AFTER;
 use axum::http::header::{
-    ALLOW, AUTHORIZATION, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION,
-    REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+    ALLOW, AUTHORIZATION, CONNECTION, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
+    LOCATION, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
 };
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{BoxError, Json, Router};
+use futures::StreamExt as _;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceBuilder;
 use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
@@ -28,6 +29,7 @@ use tower_http::trace::TraceLayer;
 use tracing::Span;
 
 use super::client_addr::{resolve_client, ClientAddrResolver};
+use super::webhooks::{MAX_WEBHOOK_BODY_BYTES, WEBHOOK_PATH};
 use super::{AppState, Config};
 use crate::api::{ApiError, ErrorCode};
 
@@ -38,7 +40,9 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 /// Wraps the router in the edge layers. The last layer added is the outermost, so CORS sees
 /// (and answers preflights for) every request first, including 404s and errors. The body limit
-/// ([`MAX_BODY_BYTES`]) is the innermost layer of the app router, added in `router`.
+/// ([`MAX_BODY_BYTES`]) is the innermost layer of the app router, added in `router`. Request
+/// bodies are read whole ([`read_body_in_time`]) before the concurrency limit, so only requests
+/// that are ready to be handled compete for its permits.
 pub fn edges(router: Router, config: &Config) -> Router {
     let frame_ancestors =
         HeaderValue::from_str(&format!("frame-ancestors {}", config.frame_ancestors))
@@ -65,6 +69,11 @@ pub fn edges(router: Router, config: &Config) -> Router {
         .layer(middleware::from_fn(api_json_edges))
         .layer(middleware::from_fn(limit_header_size))
         .layer(shed_load)
+        // Outside the concurrency limit: a slow body waits here without holding a permit.
+        .layer(middleware::from_fn_with_state(
+            Duration::from_secs(config.body_read_timeout_secs),
+            read_body_in_time,
+        ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(middleware::from_fn_with_state(
             ClientAddrResolver::new(&config.trusted_proxies),
@@ -207,6 +216,84 @@ pub(super) fn error_response(error: ApiError) -> Response {
             .headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from(secs));
     }
+    response
+}
+
+/// Reads the whole request body within `deadline` (`BODY_READ_TIMEOUT_SECS`) and hands the
+/// request on with the body in memory; a body still incomplete by then gets 408
+/// `request_timeout` and the connection is closed.
+///
+/// Why: the concurrency limit counts requests from the moment their headers arrive, so a client
+/// sending its body one byte a second would hold a permit until `REQUEST_TIMEOUT_SECS`, and a few
+/// hundred such clients would get every other request shed with 503. Read here, outside the
+/// limit, a slow body costs only its connection (capped by `MAX_CONNECTIONS`) and its bytes.
+///
+/// At most one byte more than the route's limit is read (16 KiB, 256 KiB on the webhook
+/// route), and a body that declares more is passed on unread: the size limits inside (the
+/// `RequestBodyLimitLayer` and the webhook handler's own) still answer 413 exactly as before.
+/// Requests without a body (GET, HEAD, OPTIONS, or an empty body) pass straight through.
+async fn read_body_in_time(State(deadline): State<Duration>, req: Request, next: Next) -> Response {
+    if !may_have_body(&req) {
+        return next.run(req).await;
+    }
+    let limit = body_limit(req.uri().path());
+    if HttpBody::size_hint(req.body()).lower() > limit as u64 {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    match tokio::time::timeout(deadline, read_at_most(body, limit + 1)).await {
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Ok(Err(())) => close_after(error_response(ApiError::invalid_input(
+            "The request body could not be read.",
+        ))),
+        Err(_) => close_after(error_response(ApiError::new(
+            ErrorCode::RequestTimeout,
+            format!(
+                "The request body was not received within {} seconds.",
+                deadline.as_secs()
+            ),
+        ))),
+    }
+}
+
+/// Methods whose requests carry no body worth waiting for, and bodies known to be empty.
+fn may_have_body(req: &Request) -> bool {
+    let bodiless = [Method::GET, Method::HEAD, Method::OPTIONS, Method::TRACE];
+    !bodiless.contains(req.method()) && !HttpBody::is_end_stream(req.body())
+}
+
+/// The largest body the route accepts.
+fn body_limit(path: &str) -> usize {
+    if path == WEBHOOK_PATH {
+        MAX_WEBHOOK_BODY_BYTES
+    } else {
+        MAX_BODY_BYTES
+    }
+}
+
+/// The body's bytes, stopping once at least `max` have arrived (what was read is returned, so
+/// the size limit inside still sees an oversized body). `Err` when the body stream fails (the
+/// client went away or sent a malformed chunk).
+async fn read_at_most(body: Body, max: usize) -> Result<Bytes, ()> {
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        bytes.extend_from_slice(&chunk.map_err(|_| ())?);
+        if bytes.len() >= max {
+            break;
+        }
+    }
+    Ok(Bytes::from(bytes))
+}
+
+/// The body was not read to its end, so the connection cannot carry another request.
+fn close_after(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
     response
 }
 

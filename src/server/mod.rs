@@ -6,6 +6,7 @@ pub mod config;
 mod dev_host;
 mod http;
 pub mod rate_limits;
+pub mod serve;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -32,6 +33,7 @@ use crate::wix::{WixClient, WixClientOptions, DEFAULT_API_BASE};
 pub use client_addr::{ClientAddr, ClientAddrResolver};
 pub use config::{AppEnv, Config, ConfigError, LogFormat};
 pub use rate_limits::{RateLimitSettings, RateLimits};
+pub use serve::{serve_on, ServeLimits};
 
 /// Where the in-process fake Wix is mounted in dev when `WIX_API_BASE` is unset.
 pub const FAKE_WIX_PATH: &str = "/_wix";
@@ -189,7 +191,8 @@ pub fn init_tracing(format: LogFormat) {
     };
 }
 
-/// Opens the store, builds the router and serves until Ctrl-C / SIGTERM.
+/// Opens the store, builds the router and serves until Ctrl-C / SIGTERM, then drains for at most
+/// `SHUTDOWN_GRACE_SECS` ([`serve_on`]).
 pub async fn serve(config: Config) -> Result<(), String> {
     let leptos_conf = leptos::config::get_configuration(None)
         .map_err(|e| format!("leptos configuration: {e}"))?;
@@ -210,9 +213,8 @@ pub async fn serve(config: Config) -> Result<(), String> {
         store.clone(),
         config.data_retention_days,
     ));
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let listener = serve::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let limits = ServeLimits::from_config(&config);
     let app = AppState::new(config, store.clone(), addr);
     if app.fake_wix.is_some() {
         tracing::info!(base = %app.wix.base_url(), "APP_ENV=dev: Wix API calls go to the in-process fake Wix; set WIX_API_BASE to change");
@@ -228,13 +230,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
         ),
         AppEnv::Prod => tracing::info!("listening on http://{addr}"),
     }
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| format!("server error: {e}"))?;
+    serve_on(listener, router, limits, shutdown_signal()).await;
     let _ = stop_worker.send(());
     let _ = worker.await;
     purge.abort();

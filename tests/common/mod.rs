@@ -8,7 +8,7 @@ use leptos::config::LeptosOptions;
 use serde_json::Value;
 use wix_app::auth::{sign_instance, InstanceClaims, InstanceVerifier, TenantId};
 use wix_app::model::Role;
-use wix_app::server::{router, AppState, Config};
+use wix_app::server::{router, serve_on, AppState, Config, ServeLimits};
 use wix_app::store::Store;
 use wix_app::wix::fake::FakeWix;
 
@@ -32,6 +32,8 @@ pub struct TestApp {
     pub app: AppState,
     dir: Option<tempfile::TempDir>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Starts the server's graceful shutdown (like SIGTERM).
+    drain: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     /// The server's own store, to drive the purge job with an injected clock.
     pub store: Store,
@@ -94,8 +96,9 @@ async fn start(
     let store = Store::open_with(&config.database_url, config.store_options())
         .await
         .expect("store opens");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = wix_app::server::serve::bind(([127, 0, 0, 1], 0).into()).unwrap();
     let addr = listener.local_addr().unwrap();
+    let limits = ServeLimits::from_config(&config);
     let state = AppState::new(config, store, addr);
     let options = LeptosOptions::builder()
         .output_name("wix-app")
@@ -103,17 +106,20 @@ async fn start(
         .build();
     let app = router(state.clone(), options);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (drain, drained) = tokio::sync::oneshot::channel::<()>();
     let worker = state.contact_sync.clone();
+    // The production serving path (header timeout, connection cap, ConnectInfo, drain).
     let server = tokio::spawn(async move {
         let worker = tokio::spawn(worker.run(async {
             let _ = stopped.await;
         }));
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-        .unwrap();
+        serve_on(listener, app, limits, async {
+            // A dropped TestApp is not a shutdown signal.
+            if drained.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+        .await;
         let _ = worker.await;
     });
     TestApp {
@@ -126,6 +132,7 @@ async fn start(
         app: state,
         dir: Some(dir),
         stop: Some(stop),
+        drain: Some(drain),
         server: Some(server),
     }
 }
@@ -196,6 +203,23 @@ impl TestApp {
             let _ = server.await;
         }
         self.app.store.close().await;
+    }
+
+    /// Starts a graceful shutdown like SIGTERM (stop accepting, drain for at most
+    /// `SHUTDOWN_GRACE_SECS`) and stops the worker; the handle ends when the server has returned.
+    pub fn begin_shutdown(&mut self) -> Option<tokio::task::JoinHandle<()>> {
+        if let Some(drain) = self.drain.take() {
+            let _ = drain.send(());
+        }
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.server.take()
+    }
+
+    /// `host:port` of the server, for raw sockets.
+    pub fn addr(&self) -> &str {
+        self.base.trim_start_matches("http://")
     }
 
     pub fn url(&self, path: &str) -> String {
