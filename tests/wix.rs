@@ -3,12 +3,17 @@
 
 mod common;
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use common::*;
 use serde_json::json;
-use wix_app::model::Role;
-use wix_app::store::Store;
+use wix_app::auth::sign_webhook;
+use wix_app::jobs::contact_sync::ContactSyncWorker;
+use wix_app::model::{Role, StatusFilter};
+use wix_app::server::webhooks::WEBHOOK_PATH;
+use wix_app::store::{ListQuery, PageCursor, Store};
 use wix_app::wix::fake::FakeWix;
 use wix_app::wix::{WixClient, WixClientOptions, WixError};
 
@@ -366,7 +371,18 @@ async fn wait_for_contact_state(
     feedback_id: &str,
     state: &str,
 ) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(15);
+    wait_for_contact_state_within(app, site, feedback_id, state, Duration::from_secs(15)).await
+}
+
+/// Polls the owner's list until the item's `contact.state` is `state`, for at most `within`.
+async fn wait_for_contact_state_within(
+    app: &TestApp,
+    site: &str,
+    feedback_id: &str,
+    state: &str,
+    within: Duration,
+) -> serde_json::Value {
+    let deadline = Instant::now() + within;
     loop {
         let page = app
             .list(site, json!({ "status": "all", "limit": 100 }))
@@ -383,7 +399,7 @@ async fn wait_for_contact_state(
         }
         assert!(
             Instant::now() < deadline,
-            "contact never became {state}: {item}"
+            "contact not {state} within {within:?}: {item}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -489,4 +505,360 @@ async fn permanent_refusals_are_marked_failed_and_visible() {
     let id = r.body["id"].as_str().unwrap().to_owned();
     let item = wait_for_contact_state(&app, SITE_A, &id, "failed").await;
     assert!(item["contact"]["contact_id"].is_null());
+}
+
+// ---------- the outbox: removed sites, caps, age, wake-ups, fairness ----------
+
+/// A lifecycle webhook (`AppInstalled`, `AppRemoved`) for `site`, signed like Wix's testkit with
+/// the key the test server trusts, delivered; asserts it was applied.
+async fn deliver_lifecycle(app: &TestApp, event: &str, site: &str, at: DateTime<Utc>) {
+    let body = sign_webhook(
+        WEBHOOK_PRIVATE_KEY,
+        event,
+        site,
+        &json!({ "appId": APP_ID }),
+        at,
+    )
+    .unwrap();
+    let r = app.call_raw(WEBHOOK_PATH, None, "text/plain", body).await;
+    assert_eq!(r.status, 200, "{event}: {}", r.body);
+    assert_eq!(r.body["outcome"], "applied", "{event}: {}", r.body);
+}
+
+async fn remove_app(app: &TestApp, site: &str) {
+    deliver_lifecycle(app, "AppRemoved", site, Utc::now()).await;
+}
+
+/// A reinstall, issued after any removal sent before it.
+async fn reinstall_app(app: &TestApp, site: &str) {
+    deliver_lifecycle(
+        app,
+        "AppInstalled",
+        site,
+        Utc::now() + chrono::Duration::seconds(1),
+    )
+    .await;
+}
+
+/// A visitor's feedback with an email (so it gets a contact-sync row); returns its id.
+async fn submit_with_email(app: &TestApp, site: &str, email: &str) -> String {
+    let r = app
+        .call(
+            "/api/feedback/submit",
+            Some(&instance(site, Role::Visitor)),
+            json!({ "message": format!("from {email}"), "email": email }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+/// Every feedback id of `site` that has a contact sync, with its state, read from the store: the
+/// owner's list answers 403 while the site has removed the app.
+async fn contact_states(app: &TestApp, site: &str) -> HashMap<String, String> {
+    let tenant = tenant(site);
+    let mut states = HashMap::new();
+    let mut cursor = None;
+    loop {
+        let query = ListQuery {
+            filter: StatusFilter::All,
+            limit: 100,
+            cursor,
+        };
+        let page = app.store.feedback().list(&tenant, &query).await.unwrap();
+        for item in page.items {
+            if let Some(contact) = item.contact {
+                states.insert(item.id, contact.state.as_str().to_owned());
+            }
+        }
+        match page.next_cursor {
+            Some(next) => cursor = Some(PageCursor::decode(&next).unwrap()),
+            None => return states,
+        }
+    }
+}
+
+async fn contact_state(app: &TestApp, site: &str, feedback_id: &str) -> String {
+    contact_states(app, site)
+        .await
+        .remove(feedback_id)
+        .unwrap_or_else(|| panic!("{feedback_id} has no contact sync"))
+}
+
+/// How many of `site`'s contact syncs are in `state`.
+async fn count_in_state(app: &TestApp, site: &str, state: &str) -> usize {
+    contact_states(app, site)
+        .await
+        .values()
+        .filter(|s| *s == state)
+        .count()
+}
+
+/// The contact states of `ids`, in order, from the owner's list.
+async fn listed_contact_states(app: &TestApp, site: &str, ids: &[&str]) -> Vec<String> {
+    let page = app
+        .list(site, json!({ "status": "all", "limit": 100 }))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let items = page.body["items"].as_array().unwrap();
+    ids.iter()
+        .map(|id| {
+            let item = items
+                .iter()
+                .find(|i| i["id"] == *id)
+                .unwrap_or_else(|| panic!("{id} not listed: {}", page.body));
+            item["contact"]["state"]
+                .as_str()
+                .unwrap_or("<none>")
+                .to_owned()
+        })
+        .collect()
+}
+
+/// How long the parking test watches for calls for a removed site: longer than a failed row of
+/// the site takes to come due again (`OUTBOX_MAX_BACKOFF_SECS=1` in tests/common, after an
+/// attempt of at most ~1.5 s of client retries), so the worker would have retried it by then.
+const PARKED_WATCH: Duration = Duration::from_secs(4);
+
+#[tokio::test]
+async fn a_removed_sites_syncs_are_parked_and_resume_after_a_reinstall() {
+    let app = spawn().await;
+    // Wix is down: A's row stays pending, and no app token is ever fetched for A.
+    app.fake.set_down(true);
+    let parked = submit_with_email(&app, SITE_A, "parked@example.com").await;
+    assert_eq!(contact_state(&app, SITE_A, &parked).await, "pending");
+    remove_app(&app, SITE_A).await;
+    app.fake.set_down(false);
+    let recovered = Instant::now();
+
+    // The worker is never handed the row while A is removed, however far in the future it looks.
+    let due = app.store.contact_sync().due(i64::MAX, 1000).await.unwrap();
+    assert!(
+        due.iter().all(|row| row.instance_id != SITE_A),
+        "a removed site's row is due: {due:?}"
+    );
+
+    // The worker keeps syncing B's rows, and in all that time makes no contact for A.
+    let mut b_rows = 0;
+    while b_rows == 0 || recovered.elapsed() < PARKED_WATCH {
+        let b = submit_with_email(&app, SITE_B, &format!("b{b_rows}@example.com")).await;
+        wait_for_contact_state(&app, SITE_B, &b, "synced").await;
+        b_rows += 1;
+        assert!(
+            app.fake.contacts(SITE_A).is_empty(),
+            "a contact was made for a removed site"
+        );
+    }
+    assert_eq!(app.fake.contacts(SITE_B).len(), b_rows);
+    assert_eq!(contact_state(&app, SITE_A, &parked).await, "pending");
+
+    // After a reinstall the parked row syncs by itself.
+    reinstall_app(&app, SITE_A).await;
+    let item = wait_for_contact_state(&app, SITE_A, &parked, "synced").await;
+    let contacts = app.fake.contacts(SITE_A);
+    assert_eq!(contacts.len(), 1, "{contacts:?}");
+    assert_eq!(contacts[0].email.as_deref(), Some("parked@example.com"));
+    assert_eq!(item["contact"]["contact_id"], contacts[0].id.as_str());
+}
+
+#[tokio::test]
+async fn past_the_pending_cap_a_sites_new_syncs_are_skipped() {
+    let app = spawn_with(&[("OUTBOX_MAX_PENDING_PER_SITE", "2")]).await;
+    app.fake.set_down(true);
+    let mut a = Vec::new();
+    for n in 0..3 {
+        a.push(submit_with_email(&app, SITE_A, &format!("a{n}@example.com")).await);
+    }
+    let b = submit_with_email(&app, SITE_B, "b@example.com").await;
+
+    // The feedback is stored and listed either way; only the third sync of A is skipped.
+    let a_ids: Vec<&str> = a.iter().map(String::as_str).collect();
+    assert_eq!(
+        listed_contact_states(&app, SITE_A, &a_ids).await,
+        ["pending", "pending", "skipped"]
+    );
+    let listed = app.list(SITE_A, json!({ "status": "all" })).await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 3);
+    // The cap is per site.
+    assert_eq!(
+        listed_contact_states(&app, SITE_B, &[&b]).await,
+        ["pending"]
+    );
+
+    // Once Wix is back the pending ones sync; the skipped one is never attempted.
+    app.fake.set_down(false);
+    for (site, id) in [(SITE_A, &a[0]), (SITE_A, &a[1]), (SITE_B, &b)] {
+        wait_for_contact_state(&app, site, id, "synced").await;
+    }
+    let mut emails: Vec<String> = app
+        .fake
+        .contacts(SITE_A)
+        .into_iter()
+        .filter_map(|c| c.email)
+        .collect();
+    emails.sort();
+    assert_eq!(emails, ["a0@example.com", "a1@example.com"]);
+    assert_eq!(
+        listed_contact_states(&app, SITE_A, &[&a[2]]).await,
+        ["skipped"]
+    );
+}
+
+#[tokio::test]
+async fn syncs_past_the_maximum_age_fail_unless_their_site_is_removed() {
+    let app = spawn().await;
+    app.fake.set_down(true);
+    let stale = submit_with_email(&app, SITE_A, "stale@example.com").await;
+    let parked = submit_with_email(&app, SITE_B, "parked@example.com").await;
+    remove_app(&app, SITE_B).await;
+
+    // A worker for which every row is past its maximum age.
+    let worker = ContactSyncWorker::new(
+        app.store.clone(),
+        app.app.wix.clone(),
+        Duration::from_secs(1),
+        Duration::ZERO,
+    );
+    worker.expire_old().await;
+
+    let item = wait_for_contact_state_within(&app, SITE_A, &stale, "failed", Duration::ZERO).await;
+    assert!(item["contact"]["contact_id"].is_null(), "{item}");
+    // B's row is parked, not given up: it syncs after B reinstalls.
+    assert_eq!(contact_state(&app, SITE_B, &parked).await, "pending");
+    app.fake.set_down(false);
+    reinstall_app(&app, SITE_B).await;
+    wait_for_contact_state(&app, SITE_B, &parked, "synced").await;
+}
+
+#[tokio::test]
+async fn a_submission_wakes_the_worker_between_its_polls() {
+    // The worker looks for due rows only hourly on its own: these syncs happen because each
+    // submission wakes it.
+    let app = spawn_with(&[("OUTBOX_POLL_SECS", "3600")]).await;
+    for n in 0..3 {
+        let id = submit_with_email(&app, SITE_A, &format!("wake{n}@example.com")).await;
+        wait_for_contact_state_within(&app, SITE_A, &id, "synced", Duration::from_secs(10)).await;
+    }
+    assert_eq!(app.fake.contacts(SITE_A).len(), 3);
+}
+
+#[tokio::test]
+async fn one_sites_backlog_does_not_hold_up_another_sites_sync() {
+    let app = spawn().await;
+    // Every Wix call takes 200 ms: A's 40 syncs take seconds to work off.
+    app.fake.set_latency(Duration::from_millis(200));
+    let backlog = (0..40).map(|n| {
+        let app = &app;
+        async move { submit_with_email(app, SITE_A, &format!("a{n}@example.com")).await }
+    });
+    let backlog = futures::future::join_all(backlog).await;
+    assert!(count_in_state(&app, SITE_A, "pending").await > 0);
+
+    // B's row was written after all of A's, yet it is synced while A still has rows waiting.
+    let b = submit_with_email(&app, SITE_B, "b@example.com").await;
+    wait_for_contact_state(&app, SITE_B, &b, "synced").await;
+    let a_waiting = count_in_state(&app, SITE_A, "pending").await;
+    assert!(
+        a_waiting > 0,
+        "B's sync waited until A's whole backlog was done"
+    );
+
+    // A's backlog still completes.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count_in_state(&app, SITE_A, "synced").await < backlog.len() {
+        assert!(Instant::now() < deadline, "A's backlog was not worked off");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.fake.contacts(SITE_A).len(), backlog.len());
+}
+
+// ---------- app tokens under removal and revocation ----------
+
+/// Waits (bounded) until the fake has seen `n` token requests for `site`.
+async fn wait_for_token_requests(fake: &FakeWix, site: &str, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while fake.token_requests(site) < n {
+        assert!(
+            Instant::now() < deadline,
+            "only {} token requests for {site}",
+            fake.token_requests(site)
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_removal_during_a_token_fetch_keeps_the_token_out() {
+    let app = spawn().await;
+    app.fake.set_latency(Duration::from_secs(1));
+    let wix = app.app.wix.clone();
+    let call = tokio::spawn(async move {
+        wix.site_info(&tenant(SITE_A), Duration::from_secs(10))
+            .await
+    });
+
+    // The site removes the app while the token request is at Wix.
+    wait_for_token_requests(&app.fake, SITE_A, 1).await;
+    remove_app(&app, SITE_A).await;
+    let result = call.await.unwrap();
+    assert!(
+        app.store.app_tokens().get(SITE_A).await.unwrap().is_none(),
+        "the removed site's token was stored"
+    );
+    assert!(
+        matches!(result, Err(WixError::InstanceRemoved)),
+        "{result:?}"
+    );
+
+    // Nor was it kept in memory: after a reinstall the client asks Wix for a new one.
+    app.fake.set_latency(Duration::ZERO);
+    reinstall_app(&app, SITE_A).await;
+    app.app
+        .wix
+        .site_info(&tenant(SITE_A), Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.fake.token_requests(SITE_A),
+        2,
+        "the old token was reused"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_401s_replace_the_revoked_token_once() {
+    let app = spawn().await;
+    let site = tenant(SITE_A);
+    app.app
+        .wix
+        .find_or_create_contact(&site, "warm@example.com")
+        .await
+        .unwrap();
+    assert_eq!(app.fake.token_requests(SITE_A), 1);
+
+    // Every call below uses the revoked token first (contact calls are not cached). Two of them
+    // first get a 503 and are retried after a backoff: their 401 for the revoked token comes back
+    // after the others have replaced it, and must not drop the replacement.
+    app.fake.revoke_app_tokens(SITE_A);
+    app.fake.fail_next(2, 503, None);
+    let calls = (0..20).map(|n| {
+        let (wix, site) = (&app.app.wix, &site);
+        async move {
+            wix.find_or_create_contact(site, &format!("fan{n}@example.com"))
+                .await
+        }
+    });
+    for (n, result) in futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .enumerate()
+    {
+        assert!(result.is_ok(), "call {n}: {result:?}");
+    }
+    assert_eq!(
+        app.fake.token_requests(SITE_A),
+        2,
+        "one new token for all twenty 401s"
+    );
+    assert_eq!(app.fake.contacts(SITE_A).len(), 21);
 }

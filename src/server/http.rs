@@ -246,6 +246,13 @@ async fn read_body_in_time(State(deadline): State<Duration>, req: Request, next:
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
+        // The same codes the routes themselves give an unreadable body.
+        Ok(Err(())) if parts.uri.path() == WEBHOOK_PATH => {
+            close_after(error_response(ApiError::new(
+                ErrorCode::InvalidWebhook,
+                "The webhook body could not be read.",
+            )))
+        }
         Ok(Err(())) => close_after(error_response(ApiError::invalid_input(
             "The request body could not be read.",
         ))),
