@@ -102,10 +102,12 @@ impl ContactSyncWorker {
     pub async fn expire_old(&self) {
         let now = chrono::Utc::now().timestamp_millis();
         let cutoff = now - i64::try_from(self.max_age.as_millis()).unwrap_or(i64::MAX);
-        let reason = format!(
-            "gave up: not synced within {} hours",
-            self.max_age.as_secs() / 3600
-        );
+        let secs = self.max_age.as_secs();
+        let reason = if secs >= 3600 && secs % 3600 == 0 {
+            format!("gave up: not synced within {} hours", secs / 3600)
+        } else {
+            format!("gave up: not synced within {secs} seconds")
+        };
         match self.store.contact_sync().expire(cutoff, &reason, now).await {
             Ok(0) => {}
             Ok(n) => tracing::warn!(

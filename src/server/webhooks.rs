@@ -142,6 +142,10 @@ pub async fn handle_event(
             "webhook"
         ),
     }
+    if let (Outcome::Applied, Some(Lifecycle::Installed)) = (outcome, change) {
+        // The site's parked contact syncs may go now.
+        app.contact_sync.wake();
+    }
     if let (Outcome::Applied, Some(Lifecycle::Removed), Some(tenant)) =
         (outcome, change, event.tenant.as_ref())
     {

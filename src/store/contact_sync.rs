@@ -68,7 +68,7 @@ impl<'a> ContactSyncRepo<'a> {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE contact_sync SET state = 'synced', contact_id = ?, attempts = attempts + 1, last_error = NULL, updated_at = ?
-             WHERE feedback_id = ?",
+             WHERE feedback_id = ? AND state IN ('pending', 'failed')",
         )
         .bind(contact_id)
         .bind(now_ms)
@@ -87,7 +87,7 @@ impl<'a> ContactSyncRepo<'a> {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE contact_sync SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?
-             WHERE feedback_id = ?",
+             WHERE feedback_id = ? AND state = 'pending'",
         )
         .bind(error)
         .bind(next_attempt_at)
@@ -106,7 +106,7 @@ impl<'a> ContactSyncRepo<'a> {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE contact_sync SET state = 'failed', attempts = attempts + 1, last_error = ?, updated_at = ?
-             WHERE feedback_id = ?",
+             WHERE feedback_id = ? AND state = 'pending'",
         )
         .bind(error)
         .bind(now_ms)

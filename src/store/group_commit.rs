@@ -53,7 +53,8 @@ pub(super) struct FeedbackWriter {
     queue: mpsc::Sender<Pending>,
 }
 
-/// Rows in each committed batch, for tests that check batches form under concurrency.
+/// Rows in each batch committed as one (not the row-by-row retries of a failed batch), for
+/// tests that check batches form under concurrency.
 #[derive(Clone, Debug, Default)]
 pub(super) struct BatchSizes(std::sync::Arc<std::sync::Mutex<Vec<usize>>>);
 

@@ -338,6 +338,10 @@ impl WixClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            // A removal that lands while a call is retrying stops it.
+            if self.inner.store.instances().is_removed_id(instance_id) {
+                return Err(WixError::InstanceRemoved);
+            }
             let remaining = deadline.saturating_sub(started.elapsed());
             if remaining.is_zero() {
                 return Err(WixError::Transport("deadline exceeded".into()));
