@@ -103,7 +103,7 @@ impl ContactSyncWorker {
         let now = chrono::Utc::now().timestamp_millis();
         let cutoff = now - i64::try_from(self.max_age.as_millis()).unwrap_or(i64::MAX);
         let secs = self.max_age.as_secs();
-        let reason = if secs >= 3600 && secs % 3600 == 0 {
+        let reason = if secs >= 3600 && secs.is_multiple_of(3600) {
             format!("gave up: not synced within {} hours", secs / 3600)
         } else {
             format!("gave up: not synced within {secs} seconds")
