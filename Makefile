@@ -4,10 +4,14 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
 .PHONY: dev test setup build release lint unit e2e durability bench fuzz
 
+# Development builds carry the dev tools (fake Wix, /dev, sign-webhook, the dev key pair);
+# `make release` builds without them (see README, "Dev and prod").
+DEV_FEATURES := --bin-features ssr,dev-tools
+
 ## Install what is missing, then run the app with live reload on http://127.0.0.1:3000 (open /dev).
 dev:
 	scripts/setup.sh
-	cargo leptos watch
+	cargo leptos watch $(DEV_FEATURES)
 
 ## Install what is missing, then formatting, lints, Rust tests, interop and browser tests.
 test:
@@ -18,18 +22,22 @@ setup:
 	scripts/setup.sh
 
 build:
-	cargo leptos build
+	cargo leptos build $(DEV_FEATURES)
 
+## The production build: no dev tools. Checks the binary holds neither the dev private key nor
+## the fake Wix's control routes.
 release:
 	cargo leptos build --release
+	scripts/check-release.sh target/release/wix-app
 
 lint:
 	cargo fmt --check
-	cargo clippy --features ssr --all-targets -- -D warnings
+	cargo clippy --features ssr,dev-tools --all-targets -- -D warnings
+	cargo clippy --features ssr -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
 
 unit:
-	cargo test --features ssr
+	cargo test --features ssr,dev-tools
 
 e2e: build
 	scripts/check-bundle.sh

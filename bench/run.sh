@@ -35,8 +35,9 @@ if [[ ! -f bench/peer-express/node_modules/better-sqlite3/build/Release/better_s
 fi
 
 if [[ "${BENCH_SKIP_BUILD:-}" != 1 ]]; then
-  step "release build of server + wasm (cargo leptos build --release)"
-  nice cargo leptos build --release >&2
+  # With the dev tools: the time-to-interactive run uses dev mode's in-process fake Wix.
+  step "release build of server + wasm (cargo leptos build --release --bin-features ssr,dev-tools)"
+  nice cargo leptos build --release --bin-features ssr,dev-tools >&2
 fi
 
 # Criterion, in its own cargo project and target dir so it never touches `cargo test` or target/.

@@ -16,7 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -113,8 +113,6 @@ impl WebhookPublicKey {
 /// DEVELOPMENT ONLY. The committed key pair `APP_ENV=dev` uses when no key is configured; the
 /// private half is public, so production refuses it (see `Config::from_lookup`).
 pub const DEV_WEBHOOK_PUBLIC_KEY: &str = include_str!("../../dev/webhook-dev-public.pem");
-/// DEVELOPMENT ONLY. Signs events for `wix-app sign-webhook` and the `/dev` page.
-pub const DEV_WEBHOOK_PRIVATE_KEY: &str = include_str!("../../dev/webhook-dev-private.pem");
 
 /// Why a webhook was refused. `Malformed` is a 400, every other variant a 401.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -382,34 +380,11 @@ fn hex_sha256(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Signs an event the way Wix's webhook testkit does:
-/// `{data: JSON.stringify({instanceId, eventType, data: JSON.stringify(body)}), iat}`, RS256.
-/// For the `sign-webhook` CLI, the `/dev` page and tests; real events are signed by Wix.
-pub fn sign_webhook(
-    private_key_pem: &str,
-    event_type: &str,
-    instance_id: &str,
-    body: &Value,
-    issued_at: DateTime<Utc>,
-) -> Result<String, String> {
-    let envelope = serde_json::json!({
-        "instanceId": instance_id,
-        "eventType": event_type,
-        "data": body.to_string(),
-    });
-    let claims = serde_json::json!({
-        "data": envelope.to_string(),
-        "iat": issued_at.timestamp(),
-    });
-    let key = EncodingKey::from_rsa_pem(private_key_pem.replace("\\n", "\n").as_bytes())
-        .map_err(|_| "expected an RSA private key in PEM format".to_owned())?;
-    jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &key)
-        .map_err(|e| format!("signing failed: {e}"))
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::webhook_signing::{sign_webhook, DEV_WEBHOOK_PRIVATE_KEY};
     use super::*;
+    use jsonwebtoken::{EncodingKey, Header};
     use serde_json::json;
 
     const APP: &str = "app-1";

@@ -2,9 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::config::DEV_APP_ID;
 use super::{Config, ConfigError};
-use crate::auth::{sign_webhook, InstanceClaims, DEV_WEBHOOK_PRIVATE_KEY};
+use crate::auth::InstanceClaims;
 use crate::model::Role;
 
 const USAGE: &str = "\
@@ -150,29 +149,52 @@ pub async fn run(args: Vec<std::ffi::OsString>) -> Result<(), String> {
             instance_id,
             key_file,
             issued_at,
-        } => {
-            // Only the app id is needed (for the event body); no full configuration required.
-            let app_id = std::env::var("WIX_APP_ID")
-                .ok()
-                .map(|id| id.trim().to_owned())
-                .filter(|id| !id.is_empty())
-                .unwrap_or_else(|| DEV_APP_ID.to_owned());
-            let key = match &key_file {
-                Some(path) => std::fs::read_to_string(path)
-                    .map_err(|e| format!("cannot read --key-file {}: {e}", path.display()))?,
-                None => DEV_WEBHOOK_PRIVATE_KEY.to_owned(),
-            };
-            let token = sign_webhook(
-                &key,
-                &event,
-                &instance_id,
-                &serde_json::json!({ "appId": app_id }),
-                issued_at.unwrap_or_else(Utc::now),
-            )?;
-            println!("{token}");
-            Ok(())
-        }
+        } => sign_webhook_command(&event, &instance_id, key_file.as_deref(), issued_at),
     }
+}
+
+/// `sign-webhook`: a development tool, so only in builds with the `dev-tools` feature (the
+/// committed development private key is not in production binaries).
+#[cfg(feature = "dev-tools")]
+fn sign_webhook_command(
+    event: &str,
+    instance_id: &str,
+    key_file: Option<&std::path::Path>,
+    issued_at: Option<DateTime<Utc>>,
+) -> Result<(), String> {
+    use super::config::DEV_APP_ID;
+    use crate::auth::{sign_webhook, DEV_WEBHOOK_PRIVATE_KEY};
+
+    // Only the app id is needed (for the event body); no full configuration required.
+    let app_id = std::env::var("WIX_APP_ID")
+        .ok()
+        .map(|id| id.trim().to_owned())
+        .filter(|id| !id.is_empty())
+        .unwrap_or_else(|| DEV_APP_ID.to_owned());
+    let key = match key_file {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read --key-file {}: {e}", path.display()))?,
+        None => DEV_WEBHOOK_PRIVATE_KEY.to_owned(),
+    };
+    let token = sign_webhook(
+        &key,
+        event,
+        instance_id,
+        &serde_json::json!({ "appId": app_id }),
+        issued_at.unwrap_or_else(Utc::now),
+    )?;
+    println!("{token}");
+    Ok(())
+}
+
+#[cfg(not(feature = "dev-tools"))]
+fn sign_webhook_command(
+    _event: &str,
+    _instance_id: &str,
+    _key_file: Option<&std::path::Path>,
+    _issued_at: Option<DateTime<Utc>>,
+) -> Result<(), String> {
+    Err("sign-webhook is a development tool; this binary was built without the dev-tools feature (use make dev / cargo run --features dev-tools)".into())
 }
 
 #[cfg(test)]

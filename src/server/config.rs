@@ -467,8 +467,12 @@ impl Config {
     /// The one rule for the in-process fake Wix (and every endpoint of it that mints
     /// credentials): dev mode, the built-in development app, and no `WIX_API_BASE`. A developer
     /// who sets their own app id and secret talks to real Wix, in dev as in prod.
+    /// Builds without the `dev-tools` feature (the production release) have no fake at all.
     pub fn serves_fake_wix(&self) -> bool {
-        self.is_dev() && self.uses_dev_credentials && self.wix_api_base.is_none()
+        cfg!(feature = "dev-tools")
+            && self.is_dev()
+            && self.uses_dev_credentials
+            && self.wix_api_base.is_none()
     }
 
     /// What the store needs from the configuration.
@@ -776,7 +780,10 @@ mod tests {
 
     #[test]
     fn the_fake_wix_needs_dev_mode_and_the_dev_app() {
-        assert!(load(&[]).unwrap().serves_fake_wix());
+        assert_eq!(
+            load(&[]).unwrap().serves_fake_wix(),
+            cfg!(feature = "dev-tools")
+        );
         let own = [("WIX_APP_ID", "my-app"), ("WIX_APP_SECRET", "my-secret")];
         let c = load(&own).unwrap();
         assert!(!c.uses_dev_credentials && !c.serves_fake_wix());

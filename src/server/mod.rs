@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod client_addr;
 pub mod config;
+#[cfg(feature = "dev-tools")]
 mod dev_host;
 mod http;
 pub mod rate_limits;
@@ -28,6 +29,7 @@ use crate::auth::{
 };
 use crate::jobs::contact_sync::ContactSyncWorker;
 use crate::store::Store;
+#[cfg(feature = "dev-tools")]
 use crate::wix::fake::FakeWix;
 use crate::wix::{WixClient, WixClientOptions, DEFAULT_API_BASE};
 pub use client_addr::{ClientAddr, ClientAddrResolver};
@@ -47,6 +49,7 @@ pub struct AppState {
     pub wix: WixClient,
     pub contact_sync: ContactSyncWorker,
     /// Dev only, when `WIX_API_BASE` is unset: the fake Wix this process serves and calls.
+    #[cfg(feature = "dev-tools")]
     pub fake_wix: Option<FakeWix>,
     pub webhook_verifier: Arc<WebhookVerifier>,
     pub rate_limits: RateLimits,
@@ -55,15 +58,26 @@ pub struct AppState {
 impl AppState {
     /// `public_addr` is where this server listens; the in-process fake Wix is reached there.
     pub fn new(config: Config, store: Store, public_addr: SocketAddr) -> Self {
-        let (api_base, fake_wix) = if config.serves_fake_wix() {
+        #[cfg(feature = "dev-tools")]
+        let fake_wix = config.serves_fake_wix().then(|| {
             let secret = std::str::from_utf8(config.app_secret.expose()).unwrap_or_default();
-            (
-                format!("http://{public_addr}{FAKE_WIX_PATH}"),
-                Some(FakeWix::new(&config.app_id, secret)),
-            )
-        } else {
-            let base = config.wix_api_base.as_deref().unwrap_or(DEFAULT_API_BASE);
-            (base.to_owned(), None)
+            FakeWix::new(&config.app_id, secret)
+        });
+        #[cfg(feature = "dev-tools")]
+        let api_base = match &fake_wix {
+            Some(_) => format!("http://{public_addr}{FAKE_WIX_PATH}"),
+            None => config
+                .wix_api_base
+                .clone()
+                .unwrap_or_else(|| DEFAULT_API_BASE.to_owned()),
+        };
+        #[cfg(not(feature = "dev-tools"))]
+        let api_base = {
+            let _ = public_addr;
+            config
+                .wix_api_base
+                .clone()
+                .unwrap_or_else(|| DEFAULT_API_BASE.to_owned())
         };
         let instances =
             InstanceVerifier::new(config.app_secret.expose(), config.instance_max_age_secs);
@@ -105,6 +119,7 @@ impl AppState {
             auth: Authenticator::new(instances, access_tokens),
             wix,
             contact_sync,
+            #[cfg(feature = "dev-tools")]
             fake_wix,
             webhook_verifier: Arc::new(webhook_verifier),
             rate_limits,
@@ -144,15 +159,7 @@ pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
         move || provide_context(app.clone())
     };
 
-    let mut router = Router::new().route("/healthz", get(http::healthz));
-    if app.config.is_dev() {
-        router = router
-            .route("/dev", get(dev_host::page))
-            .route("/dev/webhook", post(dev_host::send_webhook));
-    }
-    if let Some(fake) = &app.fake_wix {
-        router = router.nest_service(FAKE_WIX_PATH, fake.router());
-    }
+    let router = dev_tools(Router::new().route("/healthz", get(http::healthz)), &app);
     let router = router
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
@@ -172,6 +179,26 @@ pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
         )
         .with_state(app.clone());
     http::edges(router.merge(webhooks), &app.config)
+}
+
+/// In dev, `/dev` and `/dev/webhook`; with the development app, the fake Wix under
+/// [`FAKE_WIX_PATH`]. Builds without the `dev-tools` feature have neither.
+#[cfg(feature = "dev-tools")]
+fn dev_tools(mut router: Router<RouterState>, app: &AppState) -> Router<RouterState> {
+    if app.config.is_dev() {
+        router = router
+            .route("/dev", get(dev_host::page))
+            .route("/dev/webhook", post(dev_host::send_webhook));
+    }
+    if let Some(fake) = &app.fake_wix {
+        router = router.nest_service(FAKE_WIX_PATH, fake.router());
+    }
+    router
+}
+
+#[cfg(not(feature = "dev-tools"))]
+fn dev_tools(router: Router<RouterState>, _app: &AppState) -> Router<RouterState> {
+    router
 }
 
 /// Logs to stderr, as text or JSON lines; `RUST_LOG` filters (default `info`).
@@ -216,6 +243,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let listener = serve::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let limits = ServeLimits::from_config(&config);
     let app = AppState::new(config, store.clone(), addr);
+    #[cfg(feature = "dev-tools")]
     if app.fake_wix.is_some() {
         tracing::info!(base = %app.wix.base_url(), "APP_ENV=dev: Wix API calls go to the in-process fake Wix; set WIX_API_BASE to change");
     }

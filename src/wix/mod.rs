@@ -4,6 +4,8 @@
 mod apps;
 mod client;
 mod error;
+/// Development and test tooling: compiled only with the `dev-tools` feature.
+#[cfg(feature = "dev-tools")]
 pub mod fake;
 
 pub use apps::SiteInfo;
