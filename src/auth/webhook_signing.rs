@@ -37,4 +37,3 @@ pub fn sign_webhook(
     jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &key)
         .map_err(|e| format!("signing failed: {e}"))
 }
-
