@@ -1,5 +1,6 @@
 //! The axum server: state, router, HTTP edges, webhooks and the command line.
 
+mod application;
 pub mod cli;
 pub mod client_addr;
 pub mod config;
@@ -32,6 +33,7 @@ use crate::store::Store;
 #[cfg(feature = "dev-tools")]
 use crate::wix::fake::FakeWix;
 use crate::wix::{WixClient, WixClientOptions, DEFAULT_API_BASE};
+pub use application::Application;
 pub use client_addr::{ClientAddr, ClientAddrResolver};
 pub use config::{AppEnv, Config, ConfigError, LogFormat};
 pub use rate_limits::{RateLimitSettings, RateLimits};
@@ -218,52 +220,16 @@ pub fn init_tracing(format: LogFormat) {
     };
 }
 
-/// Opens the store, builds the router and serves until Ctrl-C / SIGTERM, then drains for at most
-/// `SHUTDOWN_GRACE_SECS` ([`serve_on`]).
+/// Builds the [`Application`] from `config` and serves until Ctrl-C / SIGTERM, then drains for
+/// at most `SHUTDOWN_GRACE_SECS`.
 pub async fn serve(config: Config) -> Result<(), String> {
-    let leptos_conf = leptos::config::get_configuration(None)
-        .map_err(|e| format!("leptos configuration: {e}"))?;
-    let options = leptos_conf.leptos_options;
-    let addr = options.site_addr;
-
-    if config.uses_dev_credentials {
-        tracing::warn!(app_id = %config.app_id, "APP_ENV=dev: using the built-in development app id/secret; set WIX_APP_ID and WIX_APP_SECRET to use your app's");
-    }
-    let store = Store::open_with(&config.database_url, config.store_options())
-        .await
-        .map_err(|e| format!("database {}: {e}", config.database_url))?;
-    if config.uses_dev_webhook_key {
-        tracing::warn!("APP_ENV=dev: webhooks are verified with the committed development key (dev/webhook-dev-public.pem); set WIX_WEBHOOK_PUBLIC_KEY to use your app's");
-    }
-    let env = config.env;
-    let purge = tokio::spawn(webhooks::purge_loop(
-        store.clone(),
-        config.data_retention_days,
-    ));
-    let listener = serve::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let limits = ServeLimits::from_config(&config);
-    let app = AppState::new(config, store.clone(), addr);
-    #[cfg(feature = "dev-tools")]
-    if app.fake_wix.is_some() {
-        tracing::info!(base = %app.wix.base_url(), "APP_ENV=dev: Wix API calls go to the in-process fake Wix; set WIX_API_BASE to change");
-    }
-    let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
-    let worker = tokio::spawn(app.contact_sync.clone().run(async {
-        let _ = worker_stopped.await;
-    }));
-    let router = router(app, options);
-    match env {
-        AppEnv::Dev => tracing::info!(
-            "listening on http://{addr} — open http://{addr}/dev to play the Wix host"
-        ),
-        AppEnv::Prod => tracing::info!("listening on http://{addr}"),
-    }
-    serve_on(listener, router, limits, shutdown_signal()).await;
-    let _ = stop_worker.send(());
-    let _ = worker.await;
-    purge.abort();
-    store.close().await;
-    tracing::info!("stopped");
+    let leptos_options = leptos::config::get_configuration(None)
+        .map_err(|e| format!("leptos configuration: {e}"))?
+        .leptos_options;
+    Application::build(config, leptos_options)
+        .await?
+        .run_until_stopped(shutdown_signal())
+        .await;
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use leptos::config::LeptosOptions;
 use serde_json::Value;
 use wix_app::auth::{sign_instance, InstanceClaims, InstanceVerifier, TenantId};
 use wix_app::model::Role;
-use wix_app::server::{router, serve_on, AppState, Config, ServeLimits};
+use wix_app::server::{AppState, Application, Config};
 use wix_app::store::Store;
 use wix_app::wix::fake::FakeWix;
 
@@ -31,8 +31,7 @@ pub struct TestApp {
     pub fake: FakeWix,
     pub app: AppState,
     dir: Option<tempfile::TempDir>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    /// Starts the server's graceful shutdown (like SIGTERM).
+    /// Starts the application's graceful shutdown (like SIGTERM).
     drain: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     /// The server's own store, to drive the purge job with an injected clock.
@@ -93,35 +92,24 @@ async fn start(
         env.insert(k.to_string(), v.to_string());
     }
     let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test config");
-    let store = Store::open_with(&config.database_url, config.store_options())
-        .await
-        .expect("store opens");
-    let listener = wix_app::server::serve::bind(([127, 0, 0, 1], 0).into()).unwrap();
-    let addr = listener.local_addr().unwrap();
-    let limits = ServeLimits::from_config(&config);
-    let state = AppState::new(config, store, addr);
     let options = LeptosOptions::builder()
         .output_name("wix-app")
         .site_root("target/site")
+        .site_addr(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
         .build();
-    let app = router(state.clone(), options);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    // The production wiring: store, state, router, serving path, worker and purge loop.
+    let application = Application::build(config, options)
+        .await
+        .expect("application starts");
+    let addr = application.addr();
+    let state = application.state().clone();
     let (drain, drained) = tokio::sync::oneshot::channel::<()>();
-    let worker = state.contact_sync.clone();
-    // The production serving path (header timeout, connection cap, ConnectInfo, drain).
-    let server = tokio::spawn(async move {
-        let worker = tokio::spawn(worker.run(async {
-            let _ = stopped.await;
-        }));
-        serve_on(listener, app, limits, async {
-            // A dropped TestApp is not a shutdown signal.
-            if drained.await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        })
-        .await;
-        let _ = worker.await;
-    });
+    let server = tokio::spawn(application.run_until_stopped(async {
+        // A dropped TestApp is not a shutdown signal.
+        if drained.await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }));
     TestApp {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),
@@ -131,7 +119,6 @@ async fn start(
         store: state.store.clone(),
         app: state,
         dir: Some(dir),
-        stop: Some(stop),
         drain: Some(drain),
         server: Some(server),
     }
@@ -195,9 +182,6 @@ impl Reply {
 impl TestApp {
     /// Stops the worker and the server (like a crash: no drain) and closes the store.
     pub async fn shutdown(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
         if let Some(server) = self.server.take() {
             server.abort();
             let _ = server.await;
@@ -210,9 +194,6 @@ impl TestApp {
     pub fn begin_shutdown(&mut self) -> Option<tokio::task::JoinHandle<()>> {
         if let Some(drain) = self.drain.take() {
             let _ = drain.send(());
-        }
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
         }
         self.server.take()
     }
