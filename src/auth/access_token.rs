@@ -207,7 +207,7 @@ impl AccessTokenVerifier {
             .bytes()
             .await
             .map_err(|_| AuthError::VerifierUnavailable)?;
-        judge_token_info(
+        verdict_from_body(
             &body,
             &self.inner.app_id,
             self.inner.options.max_ttl,
@@ -216,15 +216,15 @@ impl AccessTokenVerifier {
     }
 
     #[cfg(test)]
-    fn judge(&self, info: TokenInfo, now: i64) -> Verdict {
-        judge(info, &self.inner.app_id, self.inner.options.max_ttl, now)
+    fn verdict(&self, info: TokenInfo, now: i64) -> Verdict {
+        verdict_from_info(info, &self.inner.app_id, self.inner.options.max_ttl, now)
     }
 }
 
 /// Judges a Token Info answer body (bytes as received) for `app_id` as of `now` (Unix seconds).
 /// A body that is not the expected JSON is transient trouble (`Err`, not cached); everything
 /// else is a verdict. Pure, so the fuzzers and property tests can drive it with any bytes.
-pub(crate) fn judge_token_info(
+pub(crate) fn verdict_from_body(
     body: &[u8],
     app_id: &str,
     max_ttl: Duration,
@@ -232,10 +232,10 @@ pub(crate) fn judge_token_info(
 ) -> Result<Verdict, AuthError> {
     let info: TokenInfo =
         serde_json::from_slice(body).map_err(|_| AuthError::VerifierUnavailable)?;
-    Ok(judge(info, app_id, max_ttl, now))
+    Ok(verdict_from_info(info, app_id, max_ttl, now))
 }
 
-fn judge(info: TokenInfo, app_id: &str, max_ttl: Duration, now: i64) -> Verdict {
+fn verdict_from_info(info: TokenInfo, app_id: &str, max_ttl: Duration, now: i64) -> Verdict {
     let reject = |why| Verdict::Rejected(AuthError::InvalidAccessToken(why));
     if !info.active {
         return reject("the token is not active");
@@ -308,7 +308,7 @@ mod tests {
             ("MEMBER", Role::Member),
             ("VISITOR", Role::Visitor),
         ] {
-            match v.judge(info(true, "app-1", Some("i"), now + 60, subject), now) {
+            match v.verdict(info(true, "app-1", Some("i"), now + 60, subject), now) {
                 Verdict::Valid {
                     role: r,
                     ttl,
@@ -322,21 +322,25 @@ mod tests {
             }
         }
         assert!(
-            rejected(v.judge(info(false, "app-1", Some("i"), now + 60, "USER"), now)).is_some()
+            rejected(v.verdict(info(false, "app-1", Some("i"), now + 60, "USER"), now)).is_some()
         );
         assert!(
-            rejected(v.judge(info(true, "other-app", Some("i"), now + 60, "USER"), now)).is_some()
+            rejected(v.verdict(info(true, "other-app", Some("i"), now + 60, "USER"), now))
+                .is_some()
         );
-        assert!(rejected(v.judge(info(true, "app-1", None, now + 60, "USER"), now)).is_some());
-        assert!(rejected(v.judge(info(true, "app-1", Some(" "), now + 60, "USER"), now)).is_some());
-        assert!(rejected(v.judge(info(true, "app-1", Some("i"), now, "USER"), now)).is_some());
+        assert!(rejected(v.verdict(info(true, "app-1", None, now + 60, "USER"), now)).is_some());
+        assert!(
+            rejected(v.verdict(info(true, "app-1", Some(" "), now + 60, "USER"), now)).is_some()
+        );
+        assert!(rejected(v.verdict(info(true, "app-1", Some("i"), now, "USER"), now)).is_some());
         for subject in ["APP", "UNKNOWN", ""] {
             assert!(
-                rejected(v.judge(info(true, "app-1", Some("i"), now + 60, subject), now)).is_some()
+                rejected(v.verdict(info(true, "app-1", Some("i"), now + 60, subject), now))
+                    .is_some()
             );
         }
         // A long-lived token is trusted for at most max_ttl.
-        match v.judge(info(true, "app-1", Some("i"), now + 86_400, "USER"), now) {
+        match v.verdict(info(true, "app-1", Some("i"), now + 86_400, "USER"), now) {
             Verdict::Valid { ttl, .. } => assert_eq!(ttl, Duration::from_secs(300)),
             other => panic!("{other:?}"),
         }

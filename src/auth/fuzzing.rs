@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::access_token::{judge_token_info, Verdict};
+use super::access_token::{verdict_from_body, Verdict};
 use super::{AuthError, VerifiedIdentity, WebhookError, WebhookEvent};
 
 /// The credential inside an `Authorization` header, and whether it would be checked locally as
@@ -24,7 +24,7 @@ pub fn token_info(
     app_id: &str,
     now: i64,
 ) -> Result<(VerifiedIdentity, Duration), AuthError> {
-    match judge_token_info(body, app_id, Duration::from_secs(300), now)? {
+    match verdict_from_body(body, app_id, Duration::from_secs(300), now)? {
         Verdict::Valid {
             instance_id,
             role,

@@ -37,7 +37,7 @@ pub struct ListQuery {
 }
 
 #[derive(Debug, Clone)]
-pub struct Page {
+pub struct ListedPage {
     pub items: Vec<FeedbackItem>,
     pub next_cursor: Option<String>,
 }
@@ -125,7 +125,11 @@ impl<'a> FeedbackRepo<'a> {
     /// One page, newest first. SQLite builds the page as one JSON array, so it crosses from
     /// sqlx's connection thread as a single value: returned row by row, every row is a separate
     /// hand-off between threads, which cost more than the query itself.
-    pub async fn list(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page, StoreError> {
+    pub async fn list(
+        &self,
+        tenant: &TenantId,
+        query: &ListQuery,
+    ) -> Result<ListedPage, StoreError> {
         let mut sql: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
             "SELECT json_group_array(json_object(
                 'id', id, 'message', message, 'email', email, 'rating', rating,
@@ -167,7 +171,7 @@ impl<'a> FeedbackRepo<'a> {
             .encode()
         });
         let items = rows.into_iter().map(ListedRow::into_item).collect();
-        Ok(Page { items, next_cursor })
+        Ok(ListedPage { items, next_cursor })
     }
 
     /// Returns false when no row with this id belongs to the tenant.

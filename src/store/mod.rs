@@ -21,7 +21,7 @@ use removed::RemovedInstances;
 pub use app_tokens::AppTokenRepo;
 pub use contact_sync::{ContactSyncRepo, PendingSync};
 pub use feedback::{
-    FeedbackCounts, FeedbackRepo, ListQuery, NewFeedback, Page, PageCursor, StoredFeedback,
+    FeedbackCounts, FeedbackRepo, ListQuery, ListedPage, NewFeedback, PageCursor, StoredFeedback,
 };
 pub use instances::{
     DeliveredEvent, InstanceRecord, InstanceRepo, InstanceStatus, Lifecycle, Outcome, PurgeReport,

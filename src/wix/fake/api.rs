@@ -11,7 +11,7 @@ use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use super::error::{FieldViolation, WixError};
+use super::error::{FakeWixError, FieldViolation};
 use super::{new_token, now, FakeWix, StoredContact, StoredEmail, Token};
 
 pub(super) const TOKEN: &str = "/oauth2/token";
@@ -29,25 +29,25 @@ const EMAIL_TAGS: [&str; 4] = ["MAIN", "HOME", "WORK", "UNTAGGED"];
 const DEFAULT_QUERY_LIMIT: u64 = 50;
 const MAX_QUERY_LIMIT: u64 = 1000;
 
-type WixResult = Result<Json<Value>, WixError>;
+type WixResult = Result<Json<Value>, FakeWixError>;
 
 /// Raw body → JSON value, or a Wix-shaped 400/413.
-pub(super) fn parse_json(body: Result<Bytes, BytesRejection>) -> Result<Value, WixError> {
+pub(super) fn parse_json(body: Result<Bytes, BytesRejection>) -> Result<Value, FakeWixError> {
     let bytes = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            WixError::payload_too_large()
+            FakeWixError::payload_too_large()
         } else {
-            WixError::bad_body("The request body could not be read.")
+            FakeWixError::bad_body("The request body could not be read.")
         }
     })?;
     serde_json::from_slice(&bytes)
-        .map_err(|e| WixError::bad_body(format!("The request body is not valid JSON: {e}.")))
+        .map_err(|e| FakeWixError::bad_body(format!("The request body is not valid JSON: {e}.")))
 }
 
-fn object(value: &Value) -> Result<&Map<String, Value>, WixError> {
+fn object(value: &Value) -> Result<&Map<String, Value>, FakeWixError> {
     value
         .as_object()
-        .ok_or_else(|| WixError::bad_body("The request body must be a JSON object."))
+        .ok_or_else(|| FakeWixError::bad_body("The request body must be a JSON object."))
 }
 
 impl FakeWix {
@@ -62,7 +62,7 @@ impl FakeWix {
 
     /// What every Wix endpoint does before its own logic: count the call, wait the configured
     /// latency, answer 503 while down, then consume one injected fault if any is pending.
-    async fn gate(&self, path: &str) -> Result<(), WixError> {
+    async fn gate(&self, path: &str) -> Result<(), FakeWixError> {
         self.count(path);
         let latency = self.lock().latency;
         if !latency.is_zero() {
@@ -70,7 +70,7 @@ impl FakeWix {
         }
         let mut state = self.lock();
         if state.down {
-            return Err(WixError::unavailable());
+            return Err(FakeWixError::unavailable());
         }
         if let Some(fault) = state.faults.front_mut() {
             let injected = *fault;
@@ -78,7 +78,7 @@ impl FakeWix {
             if fault.remaining == 0 {
                 state.faults.pop_front();
             }
-            return Err(WixError::injected(
+            return Err(FakeWixError::injected(
                 injected.status,
                 injected.retry_after_secs,
             ));
@@ -88,7 +88,7 @@ impl FakeWix {
 
     /// The caller's token, which must be active and allowed to call app APIs: an app token or a
     /// site owner's (USER) token issued to this app. Visitors, members and other apps get 403.
-    fn authenticate(&self, headers: &HeaderMap) -> Result<Token, WixError> {
+    fn authenticate(&self, headers: &HeaderMap) -> Result<Token, FakeWixError> {
         let raw = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -100,7 +100,7 @@ impl FakeWix {
             .unwrap_or(raw)
             .trim();
         if raw.is_empty() {
-            return Err(WixError::unauthenticated(
+            return Err(FakeWixError::unauthenticated(
                 "Missing access token in the Authorization header.",
             ));
         }
@@ -108,20 +108,24 @@ impl FakeWix {
         let token = state
             .tokens
             .get(raw)
-            .ok_or_else(|| WixError::unauthenticated("Unknown access token."))?;
+            .ok_or_else(|| FakeWixError::unauthenticated("Unknown access token."))?;
         if token.revoked {
-            return Err(WixError::unauthenticated("The access token was revoked."));
+            return Err(FakeWixError::unauthenticated(
+                "The access token was revoked.",
+            ));
         }
         if !token.active(now()) {
-            return Err(WixError::unauthenticated("The access token has expired."));
+            return Err(FakeWixError::unauthenticated(
+                "The access token has expired.",
+            ));
         }
         if token.client_id != state.app_id {
-            return Err(WixError::forbidden(
+            return Err(FakeWixError::forbidden(
                 "The access token was issued to another app.",
             ));
         }
         if token.subject_type != "APP" && token.subject_type != "USER" {
-            return Err(WixError::forbidden(format!(
+            return Err(FakeWixError::forbidden(format!(
                 "A {} identity may not call this API; it needs app permissions.",
                 token.subject_type
             )));
@@ -182,12 +186,12 @@ pub(super) async fn token(
         field("instance_id"),
         violations.is_empty(),
     ) else {
-        return Err(WixError::validation(violations));
+        return Err(FakeWixError::validation(violations));
     };
 
     let mut state = fake.lock();
     if client_id != state.app_id || client_secret != state.app_secret {
-        return Err(WixError::unauthenticated(
+        return Err(FakeWixError::unauthenticated(
             "Invalid client_id or client_secret.",
         ));
     }
@@ -227,7 +231,7 @@ pub(super) async fn token_info(
         .get("token")
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| WixError::violation("token", "Required.", "REQUIRED_FIELD"))?;
+        .ok_or_else(|| FakeWixError::violation("token", "Required.", "REQUIRED_FIELD"))?;
     let mut state = fake.lock();
     let Some(info) = state.tokens.get(token).cloned() else {
         return Ok(Json(json!({ "active": false })));
@@ -327,7 +331,7 @@ struct NewContact {
     allow_duplicates: bool,
 }
 
-fn parse_new_contact(body: &Value) -> Result<NewContact, WixError> {
+fn parse_new_contact(body: &Value) -> Result<NewContact, FakeWixError> {
     let body = object(body)?;
     let mut violations = Vec::new();
     let mut out = NewContact {
@@ -346,7 +350,7 @@ fn parse_new_contact(body: &Value) -> Result<NewContact, WixError> {
         )),
     }
     let Some(info) = body.get("info").and_then(Value::as_object) else {
-        return Err(WixError::violation(
+        return Err(FakeWixError::violation(
             "info",
             "Required, and must be an object.",
             "REQUIRED_FIELD",
@@ -438,7 +442,7 @@ fn parse_new_contact(body: &Value) -> Result<NewContact, WixError> {
     if violations.is_empty() {
         Ok(out)
     } else {
-        Err(WixError::validation(violations))
+        Err(FakeWixError::validation(violations))
     }
 }
 
@@ -463,7 +467,7 @@ pub(super) async fn create_contact(
             })
         });
         if let Some(existing) = existing {
-            return Err(WixError::duplicate_contact(&existing.contact.id));
+            return Err(FakeWixError::duplicate_contact(&existing.contact.id));
         }
     }
     let stored = StoredContact {
@@ -503,7 +507,7 @@ struct ContactQuery {
     offset: u64,
 }
 
-fn parse_query(body: &Value) -> Result<ContactQuery, WixError> {
+fn parse_query(body: &Value) -> Result<ContactQuery, FakeWixError> {
     let body = object(body)?;
     let mut out = ContactQuery {
         filters: Vec::new(),
@@ -513,7 +517,13 @@ fn parse_query(body: &Value) -> Result<ContactQuery, WixError> {
     let query = match body.get("query") {
         None | Some(Value::Null) => return Ok(out),
         Some(Value::Object(q)) => q,
-        Some(_) => return Err(WixError::violation("query", "Must be an object.", "FORMAT")),
+        Some(_) => {
+            return Err(FakeWixError::violation(
+                "query",
+                "Must be an object.",
+                "FORMAT",
+            ))
+        }
     };
     let mut violations = Vec::new();
     match query.get("filter") {
@@ -588,7 +598,7 @@ fn parse_query(body: &Value) -> Result<ContactQuery, WixError> {
     if violations.is_empty() {
         Ok(out)
     } else {
-        Err(WixError::validation(violations))
+        Err(FakeWixError::validation(violations))
     }
 }
 
@@ -641,13 +651,13 @@ pub(super) async fn query_contacts(
 }
 
 /// Any other path: counted (unless it is a control path), then a Wix-shaped 404.
-pub(super) async fn not_found(State(fake): State<FakeWix>, uri: Uri) -> WixError {
+pub(super) async fn not_found(State(fake): State<FakeWix>, uri: Uri) -> FakeWixError {
     if !uri.path().starts_with("/_fake/") {
         fake.count(uri.path());
     }
-    WixError::not_found(uri.path())
+    FakeWixError::not_found(uri.path())
 }
 
-pub(super) async fn method_not_allowed() -> WixError {
-    WixError::method_not_allowed()
+pub(super) async fn method_not_allowed() -> FakeWixError {
+    FakeWixError::method_not_allowed()
 }

@@ -15,17 +15,17 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::api::parse_json;
-use super::error::WixError;
+use super::error::FakeWixError;
 use super::{FakeWix, SUBJECT_TYPES};
 
-type ControlResult = Result<Json<Value>, WixError>;
+type ControlResult = Result<Json<Value>, FakeWixError>;
 
 /// Default lifetime of a minted frontend token.
 const DEFAULT_MINTED_TTL_SECS: i64 = 3600;
 
-fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, WixError> {
+fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, FakeWixError> {
     serde_json::from_value(parse_json(body)?)
-        .map_err(|e| WixError::bad_body(format!("Unexpected request body: {e}.")))
+        .map_err(|e| FakeWixError::bad_body(format!("Unexpected request body: {e}.")))
 }
 
 #[derive(Deserialize)]
@@ -46,7 +46,7 @@ pub(super) async fn access_token(
 ) -> ControlResult {
     let req: AccessTokenRequest = parse(body)?;
     if req.instance_id.is_empty() {
-        return Err(WixError::violation(
+        return Err(FakeWixError::violation(
             "instance_id",
             "Required.",
             "REQUIRED_FIELD",
@@ -54,7 +54,7 @@ pub(super) async fn access_token(
     }
     let subject_type = req.subject_type.to_ascii_uppercase();
     if !SUBJECT_TYPES.contains(&subject_type.as_str()) {
-        return Err(WixError::violation(
+        return Err(FakeWixError::violation(
             "subject_type",
             "Must be one of USER, MEMBER, VISITOR, APP, UNKNOWN.",
             "INVALID_ENUM_VALUE",
@@ -93,7 +93,7 @@ pub(super) async fn faults(
 ) -> ControlResult {
     let req: FaultsRequest = parse(body)?;
     if !(400..=599).contains(&req.status) {
-        return Err(WixError::violation(
+        return Err(FakeWixError::violation(
             "status",
             "Must be an HTTP error status (400-599).",
             "OTHER",
@@ -172,7 +172,7 @@ pub(super) async fn counters(State(fake): State<FakeWix>) -> ControlResult {
     let state = fake.lock();
     serde_json::to_value(&state.counters)
         .map(Json)
-        .map_err(|_| WixError::injected(500, None))
+        .map_err(|_| FakeWixError::injected(500, None))
 }
 
 /// `GET /_fake/contacts?instance_id=X` → `{contacts: [FakeContact]}`.
@@ -184,6 +184,6 @@ pub(super) async fn contacts(
         .ok()
         .and_then(|Query(mut q)| q.remove("instance_id"))
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| WixError::violation("instance_id", "Required.", "REQUIRED_FIELD"))?;
+        .ok_or_else(|| FakeWixError::violation("instance_id", "Required.", "REQUIRED_FIELD"))?;
     Ok(Json(json!({ "contacts": fake.contacts(&instance_id) })))
 }

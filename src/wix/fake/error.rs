@@ -47,14 +47,14 @@ enum Details {
 /// A failed Wix call: status, Wix-shaped body and, for throttling faults, `Retry-After`.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{status}: {message}")]
-pub(crate) struct WixError {
+pub(crate) struct FakeWixError {
     status: StatusCode,
     message: String,
     details: Details,
     retry_after_secs: Option<u64>,
 }
 
-impl WixError {
+impl FakeWixError {
     fn application(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         let message = message.into();
         Self {
@@ -194,7 +194,7 @@ impl WixError {
     }
 }
 
-impl IntoResponse for WixError {
+impl IntoResponse for FakeWixError {
     fn into_response(self) -> Response {
         let mut response = (self.status, axum::Json(self.body())).into_response();
         if let Some(secs) = self.retry_after_secs {
