@@ -1,5 +1,8 @@
 //! What reaches the logs: one span per request with a request id, and never a credential.
 
+// The shared support code of tests/it; this binary uses only part of it.
+#[allow(dead_code)]
+#[path = "it/common/mod.rs"]
 mod common;
 
 use std::io::Write;

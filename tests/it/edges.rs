@@ -1,8 +1,6 @@
 //! CORS, security headers, the pages' human messages and the dev host page, over real HTTP.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::Method;
 use wix_app::model::Role;
 

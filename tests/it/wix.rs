@@ -1,13 +1,11 @@
 //! The Wix API layer against the fake Wix over loopback: access tokens, the elevated client's
 //! token handling and retries, site info, and the contact-sync outbox.
 
-mod common;
-
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use chrono::{DateTime, Utc};
-use common::*;
 use serde_json::json;
 use wix_app::auth::sign_webhook;
 use wix_app::jobs::contact_sync::ContactSyncWorker;

@@ -1,10 +1,8 @@
 //! Limits under abuse: rate limits, body and header sizes, timeouts, load shedding, request ids.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use wix_app::model::Role;
 

@@ -1,8 +1,6 @@
 //! The HTTP contract of `/api`, checked over real HTTP against a real SQLite file.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use wix_app::model::Role;
 use wix_app::store::{NewFeedback, StoreError, StoredFeedback};

@@ -1,5 +1,4 @@
 //! A real server on a loopback port with a real SQLite file, for the HTTP tests.
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 
@@ -17,10 +16,10 @@ pub const APP_ID: &str = "4f6c2d1e-0000-4000-8000-0000000000aa";
 pub const SITE_A: &str = "site-a-0000-4000-8000-000000000001";
 pub const SITE_B: &str = "site-b-0000-4000-8000-000000000002";
 /// Test-only RSA key pair (tests/fixtures); the server trusts the public half for webhooks.
-pub const WEBHOOK_PRIVATE_KEY: &str = include_str!("../fixtures/webhook-test-private.pem");
-pub const WEBHOOK_PUBLIC_KEY: &str = include_str!("../fixtures/webhook-test-public.pem");
+pub const WEBHOOK_PRIVATE_KEY: &str = include_str!("../../fixtures/webhook-test-private.pem");
+pub const WEBHOOK_PUBLIC_KEY: &str = include_str!("../../fixtures/webhook-test-public.pem");
 /// A second test key pair the server does not trust.
-pub const OTHER_PRIVATE_KEY: &str = include_str!("../fixtures/webhook-other-private.pem");
+pub const OTHER_PRIVATE_KEY: &str = include_str!("../../fixtures/webhook-other-private.pem");
 
 pub struct TestApp {
     pub base: String,

@@ -1,12 +1,10 @@
 //! `POST /webhooks/wix` and the instance lifecycle, over real HTTP against a real SQLite file.
 //! Tokens are signed with the test-only key pair in tests/fixtures.
 
-mod common;
-
+use crate::common::*;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
-use common::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use wix_app::auth::sign_webhook;

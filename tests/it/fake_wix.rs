@@ -1,7 +1,6 @@
 //! The fake Wix over real loopback HTTP: every endpoint, the Wix error shape, fault injection,
 //! latency, outage, revocation and counters. The real Wix client is tested against this fake, so
 //! the fake itself must behave like Wix does.
-#![cfg(feature = "ssr")]
 
 use std::time::{Duration, Instant};
 
