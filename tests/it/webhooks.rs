@@ -7,28 +7,16 @@ use base64::Engine as _;
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
-use wix_app::auth::sign_webhook;
 use wix_app::model::Role;
 use wix_app::server::webhooks::{purge_due, MAX_WEBHOOK_BODY_BYTES, WEBHOOK_PATH};
 use wix_app::store::{InstanceRecord, InstanceStatus};
 
-fn event_at(event: &str, site: &str, at: DateTime<Utc>) -> String {
-    sign_webhook(
-        WEBHOOK_PRIVATE_KEY,
-        event,
-        site,
-        &json!({ "appId": APP_ID }),
-        at,
-    )
-    .unwrap()
-}
-
 fn installed(site: &str, at: DateTime<Utc>) -> String {
-    event_at("AppInstalled", site, at)
+    webhook_event("AppInstalled", site, at)
 }
 
 fn removed(site: &str, at: DateTime<Utc>) -> String {
-    event_at("AppRemoved", site, at)
+    webhook_event("AppRemoved", site, at)
 }
 
 /// A token with arbitrary claims, signed RS256 with `private_pem`.
@@ -178,7 +166,7 @@ async fn wix_testkit_shape_and_content_types_are_accepted() {
 async fn unhandled_event_types_are_acknowledged() {
     let app = spawn().await;
     let r = app
-        .webhook(event_at("PaidPlanPurchased", SITE_A, Utc::now()))
+        .webhook(webhook_event("PaidPlanPurchased", SITE_A, Utc::now()))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["outcome"], "ignored");

@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use crate::common::*;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use wix_app::auth::sign_webhook;
 use wix_app::jobs::contact_sync::ContactSyncWorker;
 use wix_app::model::{Role, StatusFilter};
 use wix_app::server::webhooks::WEBHOOK_PATH;
@@ -188,22 +187,12 @@ fn fast() -> WixClientOptions {
     }
 }
 
-/// Tenants come only from verified credentials: verify a signed owner instance.
-fn tenant_of(site: &str) -> wix_app::auth::TenantId {
-    let verifier = wix_app::auth::InstanceVerifier::new(SECRET.as_bytes(), 0);
-    verifier
-        .verify_at(&instance(site, Role::Owner), chrono::Utc::now())
-        .unwrap()
-        .tenant()
-        .clone()
-}
-
 #[tokio::test]
 async fn one_token_request_for_a_hundred_concurrent_calls() {
     let fake = FakeWix::new(APP_ID, SECRET);
     fake.set_site_name(SITE_A, "Bakery");
     let (client, _store, _dir) = client(&fake, fast()).await;
-    let t = tenant_of(SITE_A);
+    let t = tenant(SITE_A);
     let calls = (0..100).map(|_| client.site_info(&t, Duration::from_secs(10)));
     for result in futures::future::join_all(calls).await {
         assert_eq!(result.unwrap().site_name.as_deref(), Some("Bakery"));
@@ -216,7 +205,7 @@ async fn tokens_are_refreshed_before_they_expire_and_shared_through_the_database
     let fake = FakeWix::new(APP_ID, SECRET);
     fake.set_token_ttl(2);
     let (client, store, _dir) = client(&fake, fast()).await;
-    let t = tenant_of(SITE_A);
+    let t = tenant(SITE_A);
     client.site_info(&t, Duration::from_secs(5)).await.unwrap();
     client.site_info(&t, Duration::from_secs(5)).await.unwrap();
     assert_eq!(fake.token_requests(SITE_A), 1, "fresh token reused");
@@ -252,7 +241,7 @@ async fn tokens_are_refreshed_before_they_expire_and_shared_through_the_database
 async fn a_401_drops_the_token_and_fetches_a_new_one_once() {
     let fake = FakeWix::new(APP_ID, SECRET);
     let (client, _store, _dir) = client(&fake, fast()).await;
-    let t = tenant_of(SITE_A);
+    let t = tenant(SITE_A);
     client.site_info(&t, Duration::from_secs(5)).await.unwrap();
     fake.revoke_app_tokens(SITE_A);
     client.site_info(&t, Duration::from_secs(5)).await.unwrap();
@@ -272,7 +261,7 @@ async fn a_401_drops_the_token_and_fetches_a_new_one_once() {
 async fn retry_after_is_honoured_on_429() {
     let fake = FakeWix::new(APP_ID, SECRET);
     let (client, _store, _dir) = client(&fake, fast()).await;
-    let t = tenant_of(SITE_A);
+    let t = tenant(SITE_A);
     client.site_info(&t, Duration::from_secs(5)).await.unwrap();
     fake.fail_next(1, 429, Some(1));
     let started = Instant::now();
@@ -288,7 +277,7 @@ async fn retry_after_is_honoured_on_429() {
 async fn server_errors_are_retried_then_reported_clearly() {
     let fake = FakeWix::new(APP_ID, SECRET);
     let (client, _store, _dir) = client(&fake, fast()).await;
-    let t = tenant_of(SITE_A);
+    let t = tenant(SITE_A);
     client.site_info(&t, Duration::from_secs(5)).await.unwrap();
     let before = fake.requests("/apps/v1/instance");
 
@@ -325,7 +314,7 @@ async fn server_errors_are_retried_then_reported_clearly() {
 async fn the_overall_deadline_bounds_slow_wix() {
     let fake = FakeWix::new(APP_ID, SECRET);
     let (client, _store, _dir) = client(&fake, fast()).await;
-    let t = tenant_of(SITE_A);
+    let t = tenant(SITE_A);
     client.site_info(&t, Duration::from_secs(5)).await.unwrap();
     fake.fail_next(100, 503, Some(2));
     let started = Instant::now();
@@ -510,14 +499,7 @@ async fn permanent_refusals_are_marked_failed_and_visible() {
 /// A lifecycle webhook (`AppInstalled`, `AppRemoved`) for `site`, signed like Wix's testkit with
 /// the key the test server trusts, delivered; asserts it was applied.
 async fn deliver_lifecycle(app: &TestApp, event: &str, site: &str, at: DateTime<Utc>) {
-    let body = sign_webhook(
-        WEBHOOK_PRIVATE_KEY,
-        event,
-        site,
-        &json!({ "appId": APP_ID }),
-        at,
-    )
-    .unwrap();
+    let body = webhook_event(event, site, at);
     let r = app.call_raw(WEBHOOK_PATH, None, "text/plain", body).await;
     assert_eq!(r.status, 200, "{event}: {}", r.body);
     assert_eq!(r.body["outcome"], "applied", "{event}: {}", r.body);

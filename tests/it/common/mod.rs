@@ -141,6 +141,19 @@ pub fn tenant(site: &str) -> TenantId {
         .clone()
 }
 
+/// A lifecycle webhook body (`AppInstalled`, `AppRemoved`, …) for `site` issued `at`, signed
+/// like Wix's testkit with the key the test server trusts.
+pub fn webhook_event(event: &str, site: &str, at: chrono::DateTime<Utc>) -> String {
+    wix_app::auth::sign_webhook(
+        WEBHOOK_PRIVATE_KEY,
+        event,
+        site,
+        &serde_json::json!({ "appId": APP_ID }),
+        at,
+    )
+    .unwrap()
+}
+
 pub fn raw_instance(json: &str) -> String {
     sign_instance(SECRET.as_bytes(), json)
 }
