@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::api::{ApiError, AuthClient};
 use crate::model::{FeedbackItem, FeedbackStatus, StatusFilter};
 
+#[cfg(feature = "ssr")]
+mod parse;
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SubmitFeedbackRequest {
     pub message: String,
@@ -66,7 +69,7 @@ pub async fn submit_feedback(
     #[server(flatten)] req: SubmitFeedbackRequest,
 ) -> Result<Submitted, ApiError> {
     let caller = crate::api::context::Caller::authenticate().await?;
-    let new = crate::api::validate::new_feedback(req)?;
+    let new = crate::store::NewFeedback::try_from(req)?;
     caller.limit_submission()?;
     let stored = caller
         .store()
@@ -94,7 +97,7 @@ pub async fn list_feedback(
 ) -> Result<FeedbackPage, ApiError> {
     let caller = crate::api::context::Caller::authenticate().await?;
     let tenant = caller.identity.owner_tenant()?;
-    let query = crate::api::validate::list_query(req)?;
+    let query = crate::store::ListQuery::try_from(req)?;
     let page = caller.store().feedback().list(tenant, &query).await?;
     Ok(FeedbackPage {
         items: page.items,

@@ -11,8 +11,6 @@ pub mod site;
 
 #[cfg(feature = "ssr")]
 pub mod context;
-#[cfg(feature = "ssr")]
-pub mod validate;
 
 pub use client::AuthClient;
 

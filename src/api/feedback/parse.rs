@@ -1,6 +1,7 @@
-//! Turns raw API input into values the store can take as they are ("parse, don't validate").
+//! Request types parsed into values the store can take as they are ("parse, don't validate"),
+//! next to the request types themselves.
 
-use crate::api::feedback::{ListFeedbackRequest, SubmitFeedbackRequest};
+use super::{ListFeedbackRequest, SubmitFeedbackRequest};
 use crate::api::ApiError;
 use crate::model::{
     StatusFilter, EMAIL_MAX_CHARS, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, MESSAGE_MAX_CHARS,
@@ -8,7 +9,23 @@ use crate::model::{
 };
 use crate::store::{ListQuery, NewFeedback, PageCursor};
 
-pub fn new_feedback(req: SubmitFeedbackRequest) -> Result<NewFeedback, ApiError> {
+impl TryFrom<SubmitFeedbackRequest> for NewFeedback {
+    type Error = ApiError;
+
+    fn try_from(req: SubmitFeedbackRequest) -> Result<Self, ApiError> {
+        new_feedback(req)
+    }
+}
+
+impl TryFrom<ListFeedbackRequest> for ListQuery {
+    type Error = ApiError;
+
+    fn try_from(req: ListFeedbackRequest) -> Result<Self, ApiError> {
+        list_query(req)
+    }
+}
+
+fn new_feedback(req: SubmitFeedbackRequest) -> Result<NewFeedback, ApiError> {
     let message = req.message.trim();
     if message.is_empty() {
         return Err(ApiError::invalid_input("message must not be empty."));
@@ -47,7 +64,7 @@ pub fn new_feedback(req: SubmitFeedbackRequest) -> Result<NewFeedback, ApiError>
     })
 }
 
-pub fn list_query(req: ListFeedbackRequest) -> Result<ListQuery, ApiError> {
+fn list_query(req: ListFeedbackRequest) -> Result<ListQuery, ApiError> {
     let limit = match req.limit {
         None => LIST_DEFAULT_LIMIT,
         Some(n) if (1..=i64::from(LIST_MAX_LIMIT)).contains(&n) => n as u32,
