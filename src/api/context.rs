@@ -69,11 +69,12 @@ impl Caller {
         })
     }
 
-    /// Applies the per-visitor submission rate limit.
-    pub fn limit_submission(&self) -> Result<(), ApiError> {
+    /// Applies the per-visitor submission rate limit (shared by all replicas on PostgreSQL).
+    pub async fn limit_submission(&self) -> Result<(), ApiError> {
         self.state
             .rate_limits
-            .submission(&self.identity, self.client)
+            .submission(&self.state.store, &self.identity, self.client)
+            .await
     }
 
     pub fn store(&self) -> &Store {

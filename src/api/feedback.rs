@@ -70,7 +70,7 @@ pub async fn submit_feedback(
 ) -> Result<Submitted, ApiError> {
     let caller = crate::api::context::Caller::authenticate().await?;
     let new = crate::store::NewFeedback::try_from(req)?;
-    caller.limit_submission()?;
+    caller.limit_submission().await?;
     let stored = caller
         .store()
         .feedback()

@@ -109,6 +109,13 @@ pub struct Config {
     pub shutdown_grace_secs: u64,
     /// Token Info look-ups (access-token cache misses) per minute, for the whole process.
     pub token_info_per_minute: u32,
+    /// PostgreSQL connections per replica (`DATABASE_POOL_SIZE`).
+    pub database_pool_size: u32,
+    /// How long a worker owns the outbox rows it claimed (`OUTBOX_LEASE_SECS`).
+    pub outbox_lease_secs: u64,
+    /// Replicas sharing the per-process budgets (`REPLICAS`): Wix's 200 requests per minute per
+    /// instance and `TOKEN_INFO_PER_MINUTE` are divided by it.
+    pub replicas: u32,
     /// Feedback submissions per (site, client address) per minute, and the burst above it.
     pub submit_rate_per_address_per_minute: u32,
     pub submit_burst_per_address: u32,
@@ -218,10 +225,10 @@ impl Config {
         }
 
         let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
-        if !database_url.starts_with("sqlite:") {
+        if crate::store::Engine::of_url(&database_url).is_none() {
             return Err(invalid(
                 "DATABASE_URL",
-                "only sqlite: URLs are supported, e.g. sqlite://data/app.db",
+                "expected a sqlite:// URL (e.g. sqlite://data/app.db) or a postgres:// URL",
             ));
         }
 
@@ -390,6 +397,19 @@ impl Config {
             DEFAULT_SUBMIT_BURST_PER_ADDRESS,
             "a whole number of submissions",
         )?;
+        let database_pool_size =
+            whole_u32("DATABASE_POOL_SIZE", 10, "a whole number of connections")?;
+        if database_pool_size == 0 {
+            return Err(invalid("DATABASE_POOL_SIZE", "must be at least 1"));
+        }
+        let outbox_lease_secs = whole("OUTBOX_LEASE_SECS", 60, "whole seconds")?;
+        if outbox_lease_secs == 0 {
+            return Err(invalid("OUTBOX_LEASE_SECS", "must be at least 1"));
+        }
+        let replicas = whole_u32("REPLICAS", 1, "a whole number of replicas")?;
+        if replicas == 0 {
+            return Err(invalid("REPLICAS", "must be at least 1"));
+        }
         let outbox_max_pending_per_site = whole_u32(
             "OUTBOX_MAX_PENDING_PER_SITE",
             DEFAULT_OUTBOX_MAX_PENDING_PER_SITE,
@@ -452,6 +472,9 @@ impl Config {
             max_connections,
             shutdown_grace_secs,
             token_info_per_minute,
+            database_pool_size,
+            outbox_lease_secs,
+            replicas,
             submit_rate_per_address_per_minute,
             submit_burst_per_address,
             outbox_max_pending_per_site,
@@ -479,6 +502,8 @@ impl Config {
     pub fn store_options(&self) -> crate::store::StoreOptions {
         crate::store::StoreOptions {
             outbox_max_pending_per_site: self.outbox_max_pending_per_site,
+            pool_size: self.database_pool_size,
+            outbox_lease: std::time::Duration::from_secs(self.outbox_lease_secs),
         }
     }
 
@@ -738,7 +763,7 @@ mod tests {
             ),
             ("FRAME_ANCESTORS", "https://a; script-src *"),
             ("INSTANCE_MAX_AGE_SECS", "-1"),
-            ("DATABASE_URL", "postgres://x"),
+            ("DATABASE_URL", "mysql://x"),
             ("WIX_API_BASE", "www.wixapis.com"),
             ("OUTBOX_MAX_BACKOFF_SECS", "soon"),
             ("TOKEN_INFO_CACHE_SECS", "1.5"),

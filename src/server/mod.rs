@@ -88,7 +88,8 @@ impl AppState {
             &config.app_id,
             AccessTokenOptions {
                 max_ttl: Duration::from_secs(config.token_info_cache_secs),
-                calls_per_minute: config.token_info_per_minute,
+                // One replica's share of the budget (see `REPLICAS`).
+                calls_per_minute: (config.token_info_per_minute / config.replicas).max(1),
                 ..Default::default()
             },
         );
@@ -97,7 +98,7 @@ impl AppState {
             &config.app_id,
             config.app_secret.clone(),
             store.clone(),
-            WixClientOptions::default(),
+            WixClientOptions::default().shared_by(config.replicas),
         );
         let contact_sync = ContactSyncWorker::new(
             store.clone(),

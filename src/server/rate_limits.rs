@@ -2,6 +2,12 @@
 //! address), and failed authentications per client address. All answer 429
 //! `too_many_requests` with `Retry-After`. Client addresses come from [`super::ClientAddr`] (the
 //! real client behind a trusted proxy, IPv6 by /64). Memory is bounded ([`KeyedLimiter`]).
+//!
+//! On PostgreSQL the submission limits are shared by every replica (`store::RateLimitRepo`,
+//! timed by the database's clock), so a visitor whose requests are spread over N replicas gets
+//! one budget, not N. Failed authentications stay per replica: they are counted before anyone is
+//! known, on the hot path of every refused request, and a per-replica budget only lets an
+//! attacker try N times as fast with N replicas, each still bounded.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -9,6 +15,7 @@ use std::sync::Arc;
 use crate::api::ApiError;
 use crate::auth::VerifiedIdentity;
 use crate::limiter::{quota, KeyedLimiter};
+use crate::store::{SharedQuota, Store};
 
 use super::client_addr::ClientAddr;
 
@@ -36,6 +43,7 @@ struct Inner {
     /// (instance id, client address).
     submissions_per_address: KeyedLimiter<(Box<str>, IpAddr)>,
     auth_failures: KeyedLimiter<IpAddr>,
+    settings: RateLimitSettings,
 }
 
 fn too_fast(secs: u64) -> ApiError {
@@ -67,14 +75,16 @@ impl RateLimits {
                     ),
                     MAX_KEYS,
                 ),
+                settings,
             }),
         }
     }
 
     /// One submission by `caller` from `client`: per (site, visitor), anonymous callers without
     /// an id by their address, and per (site, address) whoever they claim to be.
-    pub fn submission(
+    pub async fn submission(
         &self,
+        store: &Store,
         caller: &VerifiedIdentity,
         client: Option<ClientAddr>,
     ) -> Result<(), ApiError> {
@@ -85,6 +95,27 @@ impl RateLimits {
             (None, Some(ip)) => ip.to_string().into(),
             (None, None) => "".into(),
         };
+        if let Some(shared) = store.shared_rate_limits() {
+            let settings = self.inner.settings;
+            if let Some(ip) = address {
+                let quota = SharedQuota {
+                    per_minute: settings.submit_per_address_per_minute,
+                    burst: settings.submit_burst_per_address,
+                };
+                shared
+                    .check(&format!("submit-address:{site}:{ip}"), quota)
+                    .await?
+                    .map_err(too_fast)?;
+            }
+            let quota = SharedQuota {
+                per_minute: settings.submit_per_minute,
+                burst: settings.submit_burst,
+            };
+            return shared
+                .check(&format!("submit:{site}:{who}"), quota)
+                .await?
+                .map_err(too_fast);
+        }
         if let Some(ip) = address {
             self.inner
                 .submissions_per_address

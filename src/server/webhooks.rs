@@ -199,5 +199,10 @@ pub async fn purge_loop(store: Store, retention_days: u32) {
         if let Err(err) = purge_due(&store, retention_days, Utc::now()).await {
             tracing::error!(error = %err, "purge of removed instances failed; retrying later");
         }
+        if let Some(shared) = store.shared_rate_limits() {
+            if let Err(err) = shared.prune().await {
+                tracing::warn!(error = %err, "cannot prune shared rate limits; retrying later");
+            }
+        }
     }
 }

@@ -7,7 +7,7 @@
 
 use sqlx::Row;
 
-use super::{Pools, StoreError};
+use super::{postgres, Db, StoreError, StoreOptions};
 
 /// A sync that is due.
 #[derive(Debug, Clone)]
@@ -22,17 +22,43 @@ pub struct PendingSync {
 pub const PER_SITE_PER_BATCH: i64 = 4;
 
 pub struct ContactSyncRepo<'a> {
-    pools: &'a Pools,
+    db: &'a Db,
+    settings: &'a StoreOptions,
+}
+
+/// A row update after a Wix call; the same SQL on both engines but for placeholders.
+pub(super) enum Settle<'a> {
+    Synced {
+        contact_id: &'a str,
+    },
+    RetryLater {
+        error: &'a str,
+        next_attempt_at: i64,
+    },
+    Failed {
+        error: &'a str,
+    },
 }
 
 impl<'a> ContactSyncRepo<'a> {
-    pub(super) fn new(pools: &'a Pools) -> Self {
-        Self { pools }
+    pub(super) fn new(db: &'a Db, settings: &'a StoreOptions) -> Self {
+        Self { db, settings }
     }
 
     /// Pending rows whose next attempt is due at `now_ms`, of sites that have the app installed:
     /// each site's oldest first, at most [`PER_SITE_PER_BATCH`] per site, sites interleaved.
+    ///
+    /// On PostgreSQL the rows are also claimed for `OUTBOX_LEASE_SECS`: another replica's
+    /// `due` skips them until they are settled or the claim expires (its worker died).
     pub async fn due(&self, now_ms: i64, limit: i64) -> Result<Vec<PendingSync>, StoreError> {
+        let pools = match self.db {
+            Db::Sqlite(pools) => pools,
+            Db::Postgres(pg) => {
+                let lease_ms =
+                    i64::try_from(self.settings.outbox_lease.as_millis()).unwrap_or(i64::MAX / 2);
+                return postgres::contact_sync::claim_due(pg, now_ms, limit, lease_ms).await;
+            }
+        };
         let rows = sqlx::query(
             "SELECT feedback_id, instance_id, email, attempts FROM (
                SELECT s.feedback_id, s.instance_id, s.email, s.attempts, s.next_attempt_at,
@@ -46,7 +72,7 @@ impl<'a> ContactSyncRepo<'a> {
         .bind(now_ms)
         .bind(PER_SITE_PER_BATCH)
         .bind(limit)
-        .fetch_all(&self.pools.read)
+        .fetch_all(&pools.read)
         .await?;
         rows.iter()
             .map(|r| {
@@ -66,16 +92,8 @@ impl<'a> ContactSyncRepo<'a> {
         contact_id: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE contact_sync SET state = 'synced', contact_id = ?, attempts = attempts + 1, last_error = NULL, updated_at = ?
-             WHERE feedback_id = ? AND state IN ('pending', 'failed')",
-        )
-        .bind(contact_id)
-        .bind(now_ms)
-        .bind(feedback_id)
-        .execute(&self.pools.write)
-        .await?;
-        Ok(())
+        self.settle(feedback_id, Settle::Synced { contact_id }, now_ms)
+            .await
     }
 
     pub async fn retry_later(
@@ -85,17 +103,11 @@ impl<'a> ContactSyncRepo<'a> {
         next_attempt_at: i64,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE contact_sync SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?
-             WHERE feedback_id = ? AND state = 'pending'",
-        )
-        .bind(error)
-        .bind(next_attempt_at)
-        .bind(now_ms)
-        .bind(feedback_id)
-        .execute(&self.pools.write)
-        .await?;
-        Ok(())
+        let settle = Settle::RetryLater {
+            error,
+            next_attempt_at,
+        };
+        self.settle(feedback_id, settle, now_ms).await
     }
 
     pub async fn mark_failed(
@@ -104,15 +116,49 @@ impl<'a> ContactSyncRepo<'a> {
         error: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE contact_sync SET state = 'failed', attempts = attempts + 1, last_error = ?, updated_at = ?
-             WHERE feedback_id = ? AND state = 'pending'",
-        )
-        .bind(error)
-        .bind(now_ms)
-        .bind(feedback_id)
-        .execute(&self.pools.write)
-        .await?;
+        self.settle(feedback_id, Settle::Failed { error }, now_ms)
+            .await
+    }
+
+    /// Records a call's result and releases the row's claim.
+    async fn settle(
+        &self,
+        feedback_id: &str,
+        settle: Settle<'_>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let pools = match self.db {
+            Db::Sqlite(pools) => pools,
+            Db::Postgres(pg) => {
+                return postgres::contact_sync::settle(pg, feedback_id, settle, now_ms).await
+            }
+        };
+        let query = match settle {
+            Settle::Synced { contact_id } => sqlx::query(
+                "UPDATE contact_sync SET state = 'synced', contact_id = ?, attempts = attempts + 1, last_error = NULL, updated_at = ?
+                 WHERE feedback_id = ? AND state IN ('pending', 'failed')",
+            )
+            .bind(contact_id),
+            Settle::RetryLater {
+                error,
+                next_attempt_at,
+            } => sqlx::query(
+                "UPDATE contact_sync SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?
+                 WHERE feedback_id = ? AND state = 'pending'",
+            )
+            .bind(error)
+            .bind(next_attempt_at),
+            Settle::Failed { error } => sqlx::query(
+                "UPDATE contact_sync SET state = 'failed', attempts = attempts + 1, last_error = ?, updated_at = ?
+                 WHERE feedback_id = ? AND state = 'pending'",
+            )
+            .bind(error),
+        };
+        query
+            .bind(now_ms)
+            .bind(feedback_id)
+            .execute(&pools.write)
+            .await?;
         Ok(())
     }
 
@@ -124,6 +170,12 @@ impl<'a> ContactSyncRepo<'a> {
         reason: &str,
         now_ms: i64,
     ) -> Result<u64, StoreError> {
+        let pools = match self.db {
+            Db::Sqlite(pools) => pools,
+            Db::Postgres(pg) => {
+                return postgres::contact_sync::expire(pg, created_before_ms, reason, now_ms).await
+            }
+        };
         let result = sqlx::query(
             "UPDATE contact_sync SET state = 'failed', last_error = ?, updated_at = ?
              WHERE state = 'pending' AND created_at < ?
@@ -133,13 +185,17 @@ impl<'a> ContactSyncRepo<'a> {
         .bind(reason)
         .bind(now_ms)
         .bind(created_before_ms)
-        .execute(&self.pools.write)
+        .execute(&pools.write)
         .await?;
         Ok(result.rows_affected())
     }
 
     /// `(pending, synced, failed)` over all instances; for tests and health output.
     pub async fn totals(&self) -> Result<(i64, i64, i64), StoreError> {
+        let pools = match self.db {
+            Db::Sqlite(pools) => pools,
+            Db::Postgres(pg) => return postgres::contact_sync::totals(pg).await,
+        };
         let row = sqlx::query(
             "SELECT
                COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS pending,
@@ -147,7 +203,7 @@ impl<'a> ContactSyncRepo<'a> {
                COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS failed
              FROM contact_sync",
         )
-        .fetch_one(&self.pools.read)
+        .fetch_one(&pools.read)
         .await?;
         Ok((
             row.try_get("pending")?,

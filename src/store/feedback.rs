@@ -8,8 +8,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::group_commit::{FeedbackRow, FeedbackWriter};
-use super::{Pools, StoreError};
+use super::group_commit::FeedbackRow;
+use super::{postgres, Db, StoreError, StoreOptions};
 use crate::auth::TenantId;
 use crate::model::{
     ContactSync, ContactSyncState, FeedbackItem, FeedbackStatus, Role, StatusFilter,
@@ -52,8 +52,8 @@ pub struct FeedbackCounts {
 /// `created_at DESC, id DESC` order. Opaque to clients (base64url).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageCursor {
-    created_at_us: i64,
-    id: String,
+    pub(super) created_at_us: i64,
+    pub(super) id: String,
 }
 
 impl PageCursor {
@@ -79,15 +79,15 @@ impl PageCursor {
 
 /// Feedback queries; every one is scoped by a verified tenant.
 pub struct FeedbackRepo<'a> {
-    pools: &'a Pools,
-    writer: &'a FeedbackWriter,
+    db: &'a Db,
+    settings: &'a StoreOptions,
 }
 
-const COLUMNS: &str = "f.id, f.message, f.email, f.rating, f.status, f.author_kind, f.created_at, s.state AS sync_state, s.contact_id";
+pub(super) const COLUMNS: &str = "f.id, f.message, f.email, f.rating, f.status, f.author_kind, f.created_at, s.state AS sync_state, s.contact_id";
 
 impl<'a> FeedbackRepo<'a> {
-    pub(super) fn new(pools: &'a Pools, writer: &'a FeedbackWriter) -> Self {
-        Self { pools, writer }
+    pub(super) fn new(db: &'a Db, settings: &'a StoreOptions) -> Self {
+        Self { db, settings }
     }
 
     /// Stores a submission (and its contact-sync outbox row when it has an email); returns once
@@ -103,19 +103,24 @@ impl<'a> FeedbackRepo<'a> {
         let now_us = now.timestamp_micros();
         // v7 ids sort by creation time, so rows created in the same microsecond keep their order.
         let id = uuid::Uuid::now_v7().to_string();
-        self.writer
-            .insert(FeedbackRow {
-                id: id.clone(),
-                instance_id: tenant.as_str().to_owned(),
-                message: new.message.clone(),
-                email: new.email.clone(),
-                rating: new.rating.map(i64::from),
-                author_kind: author.as_str(),
-                author_id: author_id.map(str::to_owned),
-                created_at_us: now_us,
-                created_at_ms: now.timestamp_millis(),
-            })
-            .await?;
+        let row = FeedbackRow {
+            id: id.clone(),
+            instance_id: tenant.as_str().to_owned(),
+            message: new.message.clone(),
+            email: new.email.clone(),
+            rating: new.rating.map(i64::from),
+            author_kind: author.as_str(),
+            author_id: author_id.map(str::to_owned),
+            created_at_us: now_us,
+            created_at_ms: now.timestamp_millis(),
+        };
+        match self.db {
+            Db::Sqlite(pools) => pools.feedback_writer.insert(row).await?,
+            Db::Postgres(pg) => {
+                postgres::feedback::insert(pg, &row, self.settings.outbox_max_pending_per_site)
+                    .await?
+            }
+        }
         Ok(StoredFeedback {
             id,
             created_at: rfc3339(now_us),
@@ -130,6 +135,10 @@ impl<'a> FeedbackRepo<'a> {
         tenant: &TenantId,
         query: &ListQuery,
     ) -> Result<ListedPage, StoreError> {
+        let pools = match self.db {
+            Db::Sqlite(pools) => pools,
+            Db::Postgres(pg) => return postgres::feedback::list(pg, tenant, query).await,
+        };
         let mut sql: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
             "SELECT json_group_array(json_object(
                 'id', id, 'message', message, 'email', email, 'rating', rating,
@@ -157,21 +166,10 @@ impl<'a> FeedbackRepo<'a> {
             .push_bind(i64::from(query.limit) + 1)
             .push(")");
 
-        let json: String = sql.build_query_scalar().fetch_one(&self.pools.read).await?;
-        let mut rows: Vec<ListedRow<'_>> =
+        let json: String = sql.build_query_scalar().fetch_one(&pools.read).await?;
+        let rows: Vec<ListedRow<'_>> =
             serde_json::from_str(&json).map_err(|e| StoreError::Decode(e.to_string()))?;
-        let has_more = rows.len() > query.limit as usize;
-        rows.truncate(query.limit as usize);
-        // Only the last row of a page that has a successor becomes a cursor.
-        let next_cursor = rows.last().filter(|_| has_more).map(|last| {
-            PageCursor {
-                created_at_us: last.created_at,
-                id: last.id.clone(),
-            }
-            .encode()
-        });
-        let items = rows.into_iter().map(ListedRow::into_item).collect();
-        Ok(ListedPage { items, next_cursor })
+        Ok(ListedPage::from_rows(rows, query.limit))
     }
 
     /// Returns false when no row with this id belongs to the tenant.
@@ -181,6 +179,12 @@ impl<'a> FeedbackRepo<'a> {
         id: &str,
         status: FeedbackStatus,
     ) -> Result<bool, StoreError> {
+        let pools = match self.db {
+            Db::Sqlite(pools) => pools,
+            Db::Postgres(pg) => {
+                return postgres::feedback::set_status(pg, tenant, id, status).await
+            }
+        };
         let result = sqlx::query(
             "UPDATE feedback SET status = ?, updated_at = ? WHERE instance_id = ? AND id = ?",
         )
@@ -188,56 +192,89 @@ impl<'a> FeedbackRepo<'a> {
         .bind(Utc::now().timestamp_micros())
         .bind(tenant.as_str())
         .bind(id)
-        .execute(&self.pools.write)
+        .execute(&pools.write)
         .await?;
         Ok(result.rows_affected() > 0)
     }
 
     /// Returns false when no row with this id belongs to the tenant.
     pub async fn delete(&self, tenant: &TenantId, id: &str) -> Result<bool, StoreError> {
+        let pools = match self.db {
+            Db::Sqlite(pools) => pools,
+            Db::Postgres(pg) => return postgres::feedback::delete(pg, tenant, id).await,
+        };
         let result = sqlx::query("DELETE FROM feedback WHERE instance_id = ? AND id = ?")
             .bind(tenant.as_str())
             .bind(id)
-            .execute(&self.pools.write)
+            .execute(&pools.write)
             .await?;
         Ok(result.rows_affected() > 0)
     }
 
     pub async fn counts(&self, tenant: &TenantId) -> Result<FeedbackCounts, StoreError> {
+        let pools = match self.db {
+            Db::Sqlite(pools) => pools,
+            Db::Postgres(pg) => return postgres::feedback::counts(pg, tenant).await,
+        };
         let rows = sqlx::query(
             "SELECT status, COUNT(*) AS n FROM feedback WHERE instance_id = ? GROUP BY status",
         )
         .bind(tenant.as_str())
-        .fetch_all(&self.pools.read)
+        .fetch_all(&pools.read)
         .await?;
         let mut counts = FeedbackCounts::default();
         for row in rows {
-            let n: i64 = row.try_get("n")?;
-            match FeedbackStatus::parse(row.try_get("status")?) {
-                Some(FeedbackStatus::Open) => counts.open = n,
-                Some(FeedbackStatus::Resolved) => counts.resolved = n,
-                None => {}
-            }
+            counts.add(row.try_get("status")?, row.try_get("n")?);
         }
         Ok(counts)
     }
 }
 
-/// One element of the page array that [`FeedbackRepo::list`] has SQLite build.
+impl FeedbackCounts {
+    /// Adds one `(status, count)` row of a `GROUP BY status` query.
+    pub(super) fn add(&mut self, status: &str, n: i64) {
+        match FeedbackStatus::parse(status) {
+            Some(FeedbackStatus::Open) => self.open = n,
+            Some(FeedbackStatus::Resolved) => self.resolved = n,
+            None => {}
+        }
+    }
+}
+
+impl ListedPage {
+    /// A page from up to `limit + 1` rows in list order: the extra row only says another page
+    /// exists, and the last row of a page that has a successor becomes its cursor.
+    pub(super) fn from_rows(mut rows: Vec<ListedRow<'_>>, limit: u32) -> Self {
+        let has_more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_cursor = rows.last().filter(|_| has_more).map(|last| {
+            PageCursor {
+                created_at_us: last.created_at,
+                id: last.id.clone(),
+            }
+            .encode()
+        });
+        let items = rows.into_iter().map(ListedRow::into_item).collect();
+        Self { items, next_cursor }
+    }
+}
+
+/// One listed row: an element of the page array that [`FeedbackRepo::list`] has SQLite build,
+/// or a PostgreSQL row.
 #[derive(Debug, Deserialize)]
-struct ListedRow<'a> {
-    id: String,
-    message: String,
-    email: Option<String>,
-    rating: Option<i64>,
+pub(super) struct ListedRow<'a> {
+    pub id: String,
+    pub message: String,
+    pub email: Option<String>,
+    pub rating: Option<i64>,
     #[serde(borrow)]
-    status: Cow<'a, str>,
+    pub status: Cow<'a, str>,
     #[serde(borrow)]
-    author_kind: Cow<'a, str>,
-    created_at: i64,
+    pub author_kind: Cow<'a, str>,
+    pub created_at: i64,
     #[serde(borrow)]
-    sync_state: Option<Cow<'a, str>>,
-    contact_id: Option<String>,
+    pub sync_state: Option<Cow<'a, str>>,
+    pub contact_id: Option<String>,
 }
 
 impl ListedRow<'_> {
@@ -262,7 +299,7 @@ impl ListedRow<'_> {
     }
 }
 
-fn rfc3339(micros: i64) -> String {
+pub(super) fn rfc3339(micros: i64) -> String {
     DateTime::<Utc>::from_timestamp_micros(micros)
         .unwrap_or_default()
         .to_rfc3339_opts(SecondsFormat::Micros, true)

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sqlx::Row;
 
-use super::{Pools, RemovedInstances, StoreError};
+use super::{postgres, Db, RemovedInstances, StoreError};
 use crate::auth::TenantId;
 
 /// What a lifecycle event does to its instance.
@@ -70,7 +70,7 @@ impl InstanceStatus {
         }
     }
 
-    fn parse(s: &str) -> Option<Self> {
+    pub(super) fn parse(s: &str) -> Option<Self> {
         match s {
             "active" => Some(InstanceStatus::Active),
             "removed" => Some(InstanceStatus::Removed),
@@ -103,28 +103,68 @@ pub const PURGE_CHUNK: i64 = 500;
 /// harmless because older events never override newer ones.
 pub const EVENT_KEY_RETENTION_DAYS: i64 = 90;
 
+/// How an applied event changes an instance that has a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Transition {
+    /// Active again: removal and purge forgotten.
+    Reinstall,
+    Remove,
+    /// Same state again (a re-sent event): only the event clock moves.
+    Touch,
+}
+
+impl Transition {
+    pub(super) fn of(change: Lifecycle, status: Option<InstanceStatus>) -> Self {
+        match (change, status) {
+            (Lifecycle::Installed, Some(InstanceStatus::Removed) | None) => Self::Reinstall,
+            (Lifecycle::Removed, Some(InstanceStatus::Active) | None) => Self::Remove,
+            (Lifecycle::Installed, Some(InstanceStatus::Active))
+            | (Lifecycle::Removed, Some(InstanceStatus::Removed)) => Self::Touch,
+        }
+    }
+}
+
+impl DeliveredEvent<'_> {
+    /// `(order_us, event_us, received_us)`. Events are ordered by their own time, as Wix's
+    /// clock says (events of one instance share that clock, ours may differ). Retention is
+    /// counted from a time that is never in our future, so a Wix clock ahead of ours cannot
+    /// postpone a purge.
+    pub(super) fn times(&self) -> (i64, i64, i64) {
+        let received_us = self.received_at.timestamp_micros();
+        let order_us = self.event_at.timestamp_micros();
+        (order_us, order_us.min(received_us), received_us)
+    }
+}
+
 pub struct InstanceRepo<'a> {
-    pools: &'a Pools,
+    db: &'a Db,
     removed: &'a RemovedInstances,
 }
 
 impl<'a> InstanceRepo<'a> {
-    pub(super) fn new(pools: &'a Pools, removed: &'a RemovedInstances) -> Self {
-        Self { pools, removed }
+    pub(super) fn new(db: &'a Db, removed: &'a RemovedInstances) -> Self {
+        Self { db, removed }
     }
 
     /// Records a delivery and applies it to its instance, in one transaction.
     pub async fn record(&self, event: &DeliveredEvent<'_>) -> Result<Outcome, StoreError> {
-        let received_us = event.received_at.timestamp_micros();
-        // Events are ordered by their own time, as Wix's clock says (events of one instance
-        // share that clock, ours may differ). Retention is counted from a time that is never in
-        // our future, so a Wix clock ahead of ours cannot postpone a purge.
-        let order_us = event.event_at.timestamp_micros();
-        let event_us = order_us.min(received_us);
-
+        let (order_us, event_us, received_us) = event.times();
         // Held until the in-memory removed set agrees with this commit (see `removed.rs`).
         let _lifecycle = self.removed.lock().await;
-        let mut tx = self.pools.write.begin().await?;
+        let pools = match self.db {
+            Db::Sqlite(pools) => pools,
+            Db::Postgres(pg) => {
+                let outcome = postgres::instances::record(pg, event).await?;
+                if let (Outcome::Applied, Some(tenant), Some(change)) =
+                    (outcome, event.tenant, event.change)
+                {
+                    self.removed
+                        .set(tenant.as_str(), change == Lifecycle::Removed);
+                }
+                return Ok(outcome);
+            }
+        };
+        let mut tx = pools.write.begin().await?;
         // A write first, so the transaction holds SQLite's write lock from here on.
         let inserted = sqlx::query(
             "INSERT INTO webhook_events (event_key, event_type, instance_id, event_at, received_at)
@@ -177,19 +217,16 @@ impl<'a> InstanceRepo<'a> {
                 if order_us < last {
                     Outcome::Stale
                 } else {
-                    let sql = match (change, status) {
-                        // A reinstall: active again, removal and purge forgotten.
-                        (Lifecycle::Installed, Some(InstanceStatus::Removed) | None) => {
+                    let sql = match Transition::of(change, status) {
+                        Transition::Reinstall => {
                             "UPDATE instances SET status = 'active', installed_at = ?1, removed_at = NULL,
                              purged_at = NULL, last_event_at = ?4, updated_at = ?2 WHERE instance_id = ?3"
                         }
-                        (Lifecycle::Removed, Some(InstanceStatus::Active) | None) => {
+                        Transition::Remove => {
                             "UPDATE instances SET status = 'removed', removed_at = ?1,
                              last_event_at = ?4, updated_at = ?2 WHERE instance_id = ?3"
                         }
-                        // Same state again (a re-sent event): only the event clock moves.
-                        (Lifecycle::Installed, Some(InstanceStatus::Active))
-                        | (Lifecycle::Removed, Some(InstanceStatus::Removed)) => {
+                        Transition::Touch => {
                             "UPDATE instances SET last_event_at = ?4, updated_at = ?2 WHERE instance_id = ?3"
                         }
                     };
@@ -214,11 +251,15 @@ impl<'a> InstanceRepo<'a> {
 
     /// The lifecycle row of an instance; `None` when no webhook ever mentioned it.
     pub async fn get(&self, tenant: &TenantId) -> Result<Option<InstanceRecord>, StoreError> {
+        let pools = match self.db {
+            Db::Sqlite(pools) => pools,
+            Db::Postgres(pg) => return postgres::instances::get(pg, tenant).await,
+        };
         let row = sqlx::query(
             "SELECT status, installed_at, removed_at, last_event_at, purged_at FROM instances WHERE instance_id = ?",
         )
         .bind(tenant.as_str())
-        .fetch_optional(&self.pools.read)
+        .fetch_optional(&pools.read)
         .await?;
         row.map(|row| {
             Ok(InstanceRecord {
@@ -263,7 +304,13 @@ impl<'a> InstanceRepo<'a> {
         };
         let cutoff = cutoff.timestamp_micros();
         let now_us = now.timestamp_micros();
-        let mut tx = self.pools.write.begin().await?;
+        let pools = match self.db {
+            Db::Sqlite(pools) => pools,
+            Db::Postgres(pg) => {
+                return postgres::instances::purge_removed(pg, now_us, cutoff).await
+            }
+        };
+        let mut tx = pools.write.begin().await?;
         let due: Vec<String> = sqlx::query_scalar(
             "SELECT instance_id FROM instances i
              WHERE status = 'removed' AND removed_at <= ?
@@ -286,7 +333,7 @@ impl<'a> InstanceRepo<'a> {
 
         let mut feedback_rows = 0;
         for instance_id in &due {
-            feedback_rows += self.delete_feedback_before(instance_id, now_us).await?;
+            feedback_rows += delete_feedback_before(pools, instance_id, now_us).await?;
             // Contact-sync rows went with their feedback (ON DELETE CASCADE); app tokens go too.
             sqlx::query(
                 "DELETE FROM wix_app_tokens WHERE instance_id = ?
@@ -294,7 +341,7 @@ impl<'a> InstanceRepo<'a> {
             )
             .bind(instance_id)
             .bind(instance_id)
-            .execute(&self.pools.write)
+            .execute(&pools.write)
             .await?;
         }
         Ok(PurgeReport {
@@ -303,40 +350,48 @@ impl<'a> InstanceRepo<'a> {
         })
     }
 
-    /// Deletes the instance's feedback created before `before_us`, in chunks.
-    async fn delete_feedback_before(
-        &self,
-        instance_id: &str,
-        before_us: i64,
-    ) -> Result<u64, StoreError> {
-        let mut deleted = 0;
-        loop {
-            let chunk = sqlx::query(
-                "DELETE FROM feedback WHERE id IN
-                   (SELECT id FROM feedback WHERE instance_id = ? AND created_at <= ? LIMIT ?)",
-            )
-            .bind(instance_id)
-            .bind(before_us)
-            .bind(PURGE_CHUNK)
-            .execute(&self.pools.write)
-            .await?
-            .rows_affected();
-            deleted += chunk;
-            if chunk < PURGE_CHUNK as u64 {
-                return Ok(deleted);
-            }
-            // Let queued writers have the connection between chunks.
-            tokio::task::yield_now().await;
-        }
-    }
-
     /// Forgets processed-delivery keys received before `now - EVENT_KEY_RETENTION_DAYS`.
     pub async fn prune_event_keys(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         let before = (now - Duration::days(EVENT_KEY_RETENTION_DAYS)).timestamp_micros();
-        let result = sqlx::query("DELETE FROM webhook_events WHERE received_at < ?")
-            .bind(before)
-            .execute(&self.pools.write)
-            .await?;
-        Ok(result.rows_affected())
+        let result = match self.db {
+            Db::Sqlite(pools) => sqlx::query("DELETE FROM webhook_events WHERE received_at < ?")
+                .bind(before)
+                .execute(&pools.write)
+                .await?
+                .rows_affected(),
+            Db::Postgres(pg) => sqlx::query("DELETE FROM webhook_events WHERE received_at < $1")
+                .bind(before)
+                .execute(&pg.pool)
+                .await?
+                .rows_affected(),
+        };
+        Ok(result)
+    }
+}
+
+/// Deletes the instance's feedback created before `before_us`, in chunks.
+async fn delete_feedback_before(
+    pools: &super::Pools,
+    instance_id: &str,
+    before_us: i64,
+) -> Result<u64, StoreError> {
+    let mut deleted = 0;
+    loop {
+        let chunk = sqlx::query(
+            "DELETE FROM feedback WHERE id IN
+               (SELECT id FROM feedback WHERE instance_id = ? AND created_at <= ? LIMIT ?)",
+        )
+        .bind(instance_id)
+        .bind(before_us)
+        .bind(PURGE_CHUNK)
+        .execute(&pools.write)
+        .await?
+        .rows_affected();
+        deleted += chunk;
+        if chunk < PURGE_CHUNK as u64 {
+            return Ok(deleted);
+        }
+        // Let queued writers have the connection between chunks.
+        tokio::task::yield_now().await;
     }
 }

@@ -1,13 +1,24 @@
-//! Persistence: one SQLite file through sqlx, migrations embedded and run at start-up.
+//! Persistence through sqlx on one of two engines, chosen by `DATABASE_URL`: an embedded SQLite
+//! file (the default: one process) or PostgreSQL (several replicas). Migrations for each engine
+//! are embedded and run at start-up.
 //!
 //! Every query method takes a [`TenantId`](crate::auth::TenantId), which only the verifier can
 //! construct, so rows are always scoped to a verified Wix instance.
+//!
+//! Shape: the repos (`feedback.rs`, `instances.rs`, …) are the interface and hold the SQLite
+//! queries; each method's first line hands PostgreSQL to its twin in `postgres/`. Types and pure
+//! logic (cursors, row mapping, event ordering) are shared. `sqlx::Any` does not fit: its query
+//! builder emits `?` placeholders on PostgreSQL, and the engines differ where it matters
+//! (SQLite's single writer and group commit; PostgreSQL's row locks, `SKIP LOCKED`, advisory
+//! locks and `LISTEN/NOTIFY` for replicas).
 
 mod app_tokens;
 mod contact_sync;
 mod feedback;
 mod group_commit;
 mod instances;
+mod postgres;
+mod rate_limits;
 mod removed;
 
 use std::str::FromStr;
@@ -27,10 +38,11 @@ pub use instances::{
     DeliveredEvent, InstanceRecord, InstanceRepo, InstanceStatus, Lifecycle, Outcome, PurgeReport,
     EVENT_KEY_RETENTION_DAYS, PURGE_CHUNK,
 };
+pub use rate_limits::{RateLimitRepo, SharedQuota};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("DATABASE_URL is not a SQLite URL: {0}")]
+    #[error("DATABASE_URL is not a usable sqlite:// or postgres:// URL: {0}")]
     BadUrl(String),
     #[error("cannot create the database folder {path}: {source}")]
     CreateDir {
@@ -53,12 +65,39 @@ pub enum StoreError {
 pub struct StoreOptions {
     /// Contact syncs a site may have waiting; past it, new ones are `skipped`.
     pub outbox_max_pending_per_site: u32,
+    /// PostgreSQL: connections in this replica's pool (`DATABASE_POOL_SIZE`).
+    pub pool_size: u32,
+    /// How long a worker owns the outbox rows it claimed; a crashed worker's rows are taken
+    /// again after this (`OUTBOX_LEASE_SECS`).
+    pub outbox_lease: Duration,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
         Self {
             outbox_max_pending_per_site: 1000,
+            pool_size: 10,
+            outbox_lease: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Which database engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    /// The engine a `DATABASE_URL` selects, or `None` for any other scheme.
+    pub fn of_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Self::Postgres)
+        } else {
+            None
         }
     }
 }
@@ -81,15 +120,23 @@ fn read_connections() -> u32 {
 struct Pools {
     read: SqlitePool,
     write: SqlitePool,
+    feedback_writer: group_commit::FeedbackWriter,
+}
+
+/// The engine and its connections. Repos match on it: SQLite inline, PostgreSQL in `postgres/`.
+#[derive(Clone, Debug)]
+enum Db {
+    Sqlite(Pools),
+    Postgres(postgres::Pg),
 }
 
 /// A handle on the database; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pools: Pools,
+    db: Db,
     removed: RemovedInstances,
-    feedback_writer: group_commit::FeedbackWriter,
     batch_sizes: group_commit::BatchSizes,
+    settings: StoreOptions,
 }
 
 impl Store {
@@ -100,82 +147,133 @@ impl Store {
 
     /// [`Self::open`] with settings.
     pub async fn open_with(url: &str, settings: StoreOptions) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError::BadUrl(e.to_string()))?
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
-        let in_memory = options.get_filename() == std::path::Path::new(":memory:");
-        if let Some(dir) = options.get_filename().parent() {
-            if !dir.as_os_str().is_empty() && !in_memory {
-                std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
-                    path: dir.display().to_string(),
-                    source,
-                })?;
-            }
-        }
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(
-                options
-                    .clone()
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    // FULL: a commit is on disk before it is acknowledged, so acknowledged
-                    // submissions survive power loss and OS crashes, not only a process crash
-                    // (NORMAL's guarantee). Group commit keeps this to one fsync per batch.
-                    .synchronous(SqliteSynchronous::Full),
-            )
-            .await?;
-        sqlx::migrate!("./migrations").run(&write).await?;
-        // An in-memory database exists once per connection: it cannot have separate readers.
-        let read = if in_memory {
-            write.clone()
-        } else {
-            SqlitePoolOptions::new()
-                .max_connections(read_connections())
-                .acquire_timeout(Duration::from_secs(5))
-                .connect_with(options.read_only(true))
-                .await?
-        };
-        let pools = Pools { read, write };
-        let removed = RemovedInstances::load(&pools.read).await?;
         let batch_sizes = group_commit::BatchSizes::default();
-        let feedback_writer = group_commit::FeedbackWriter::start(
-            pools.write.clone(),
-            settings.outbox_max_pending_per_site,
-            batch_sizes.clone(),
-        );
-        Ok(Self {
-            pools,
-            removed,
-            feedback_writer,
-            batch_sizes,
-        })
+        match Engine::of_url(url) {
+            Some(Engine::Sqlite) => {
+                let (pools, removed) = open_sqlite(url, settings, batch_sizes.clone()).await?;
+                Ok(Self {
+                    db: Db::Sqlite(pools),
+                    removed,
+                    batch_sizes,
+                    settings,
+                })
+            }
+            Some(Engine::Postgres) => {
+                let removed = RemovedInstances::default();
+                let pg = postgres::Pg::open(url, settings, removed.clone()).await?;
+                Ok(Self {
+                    db: Db::Postgres(pg),
+                    removed,
+                    batch_sizes,
+                    settings,
+                })
+            }
+            None => Err(StoreError::BadUrl(
+                "expected sqlite://… or postgres://…".into(),
+            )),
+        }
     }
 
+    pub fn engine(&self) -> Engine {
+        match self.db {
+            Db::Sqlite(_) => Engine::Sqlite,
+            Db::Postgres(_) => Engine::Postgres,
+        }
+    }
+}
+
+async fn open_sqlite(
+    url: &str,
+    settings: StoreOptions,
+    batch_sizes: group_commit::BatchSizes,
+) -> Result<(Pools, RemovedInstances), StoreError> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| StoreError::BadUrl(e.to_string()))?
+        .busy_timeout(Duration::from_secs(5))
+        .foreign_keys(true);
+    let in_memory = options.get_filename() == std::path::Path::new(":memory:");
+    if let Some(dir) = options.get_filename().parent() {
+        if !dir.as_os_str().is_empty() && !in_memory {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+    }
+    let write = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(
+            options
+                .clone()
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // FULL: a commit is on disk before it is acknowledged, so acknowledged
+                // submissions survive power loss and OS crashes, not only a process crash
+                // (NORMAL's guarantee). Group commit keeps this to one fsync per batch.
+                .synchronous(SqliteSynchronous::Full),
+        )
+        .await?;
+    sqlx::migrate!("./migrations/sqlite").run(&write).await?;
+    // An in-memory database exists once per connection: it cannot have separate readers.
+    let read = if in_memory {
+        write.clone()
+    } else {
+        SqlitePoolOptions::new()
+            .max_connections(read_connections())
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options.read_only(true))
+            .await?
+    };
+    let removed_ids: Vec<String> =
+        sqlx::query_scalar("SELECT instance_id FROM instances WHERE status = 'removed'")
+            .fetch_all(&read)
+            .await?;
+    let feedback_writer = group_commit::FeedbackWriter::start(
+        write.clone(),
+        settings.outbox_max_pending_per_site,
+        batch_sizes,
+    );
+    let pools = Pools {
+        read,
+        write,
+        feedback_writer,
+    };
+    Ok((pools, RemovedInstances::from_ids(removed_ids)))
+}
+
+impl Store {
     /// True when the database answers a trivial query.
     pub async fn is_healthy(&self) -> bool {
-        sqlx::query_scalar::<_, i64>("SELECT 1")
-            .fetch_one(&self.pools.read)
-            .await
-            .is_ok()
+        const PROBE: &str = "SELECT 1";
+        match &self.db {
+            Db::Sqlite(pools) => sqlx::query(PROBE).execute(&pools.read).await.is_ok(),
+            Db::Postgres(pg) => sqlx::query(PROBE).execute(&pg.pool).await.is_ok(),
+        }
     }
 
     pub fn feedback(&self) -> FeedbackRepo<'_> {
-        FeedbackRepo::new(&self.pools, &self.feedback_writer)
+        FeedbackRepo::new(&self.db, &self.settings)
     }
 
     pub fn app_tokens(&self) -> AppTokenRepo<'_> {
-        AppTokenRepo::new(&self.pools)
+        AppTokenRepo::new(&self.db)
     }
 
     pub fn contact_sync(&self) -> ContactSyncRepo<'_> {
-        ContactSyncRepo::new(&self.pools)
+        ContactSyncRepo::new(&self.db, &self.settings)
     }
 
     pub fn instances(&self) -> InstanceRepo<'_> {
-        InstanceRepo::new(&self.pools, &self.removed)
+        InstanceRepo::new(&self.db, &self.removed)
+    }
+
+    /// Rate limits shared by every replica; `None` on SQLite (one process: in memory).
+    pub fn shared_rate_limits(&self) -> Option<RateLimitRepo<'_>> {
+        match &self.db {
+            Db::Sqlite(_) => None,
+            Db::Postgres(pg) => Some(RateLimitRepo::new(&pg.pool)),
+        }
     }
 
     /// The most rows one group commit has written so far (see `group_commit.rs`).
@@ -184,9 +282,14 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        // Writer first: its last commit lands before the readers go.
-        self.pools.write.close().await;
-        self.pools.read.close().await;
+        match &self.db {
+            Db::Sqlite(pools) => {
+                // Writer first: its last commit lands before the readers go.
+                pools.write.close().await;
+                pools.read.close().await;
+            }
+            Db::Postgres(pg) => pg.close().await,
+        }
     }
 }
 
@@ -200,14 +303,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
         let store = Store::open(&url).await.unwrap();
+        let Db::Sqlite(pools) = &store.db else {
+            panic!("a sqlite:// URL opens SQLite")
+        };
         let level: i64 = sqlx::query_scalar("PRAGMA synchronous")
-            .fetch_one(&store.pools.write)
+            .fetch_one(&pools.write)
             .await
             .unwrap();
         // 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA.
         assert_eq!(level, 2);
         let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(&store.pools.write)
+            .fetch_one(&pools.write)
             .await
             .unwrap();
         assert_eq!(mode, "wal");

@@ -4,17 +4,16 @@
 //! The set is loaded from `instances` when the store opens and changed only by
 //! [`InstanceRepo::record`](super::InstanceRepo::record), which holds [`RemovedInstances::lock`]
 //! from its transaction's start until the set reflects the commit: lifecycle changes apply to the
-//! set in commit order, and the set never runs ahead of the database. One process owns the SQLite
-//! file, so no other writer can change `instances` behind it. Memory: one id per removed (and not
-//! reinstalled) site.
+//! set in commit order, and the set never runs ahead of the database. On SQLite one process owns
+//! the file, so no other writer can change `instances` behind it. On PostgreSQL other replicas
+//! do: each change is announced with `NOTIFY`, and every replica's listener re-reads the changed
+//! instance (and the whole set after its connection was lost), see `postgres/listener.rs`.
+//! Memory: one id per removed (and not reinstalled) site.
 
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 
-use sqlx::SqlitePool;
 use tokio::sync::{Mutex, MutexGuard};
-
-use super::StoreError;
 
 #[derive(Clone, Debug, Default)]
 pub(super) struct RemovedInstances {
@@ -23,17 +22,19 @@ pub(super) struct RemovedInstances {
 }
 
 impl RemovedInstances {
-    pub(super) async fn load(pool: &SqlitePool) -> Result<Self, StoreError> {
-        let ids: Vec<String> =
-            sqlx::query_scalar("SELECT instance_id FROM instances WHERE status = 'removed'")
-                .fetch_all(pool)
-                .await?;
+    pub(super) fn from_ids(ids: Vec<String>) -> Self {
         let set = Self::default();
-        set.ids
+        set.replace_all(ids);
+        set
+    }
+
+    /// Replaces the whole set (a reload from the database).
+    pub(super) fn replace_all(&self, ids: Vec<String>) {
+        *self
+            .ids
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .extend(ids.into_iter().map(String::into_boxed_str));
-        Ok(set)
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+            ids.into_iter().map(String::into_boxed_str).collect();
     }
 
     pub(super) fn contains(&self, instance_id: &str) -> bool {

@@ -41,6 +41,15 @@ pub struct WixClientOptions {
     pub per_instance_per_minute: u32,
 }
 
+impl WixClientOptions {
+    /// This replica's share of the per-instance budget when `replicas` processes call Wix for
+    /// the same instances (`REPLICAS`).
+    pub fn shared_by(mut self, replicas: u32) -> Self {
+        self.per_instance_per_minute = (self.per_instance_per_minute / replicas.max(1)).max(1);
+        self
+    }
+}
+
 impl Default for WixClientOptions {
     fn default() -> Self {
         Self {

@@ -84,8 +84,9 @@ async fn start(
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    let database_url = format!("sqlite://{}", db_path.display());
+    let database_url = database_url_for(&db_path).await;
     env.insert("DATABASE_URL".into(), database_url.clone());
+    env.insert("DATABASE_POOL_SIZE".into(), "4".into());
     env.insert("WIX_API_BASE".into(), fake_base.to_owned());
     for (k, v) in vars {
         env.insert(k.to_string(), v.to_string());
@@ -121,6 +122,48 @@ async fn start(
         drain: Some(drain),
         server: Some(server),
     }
+}
+
+/// Which engine the tests run on: `TEST_DATABASE=postgres` selects PostgreSQL at
+/// `TEST_POSTGRES_URL` (a server the tests may create databases on; `scripts/with-postgres.sh`
+/// starts a throwaway one), anything else the SQLite file at `db_path`.
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE").is_ok_and(|v| v == "postgres")
+}
+
+/// The `DATABASE_URL` of a test's database: the SQLite file at `db_path`, or on PostgreSQL a
+/// new empty database named after that path (the same `db_path` gives the same database, so a
+/// restart finds its data).
+pub async fn database_url_for(db_path: &std::path::Path) -> String {
+    if !on_postgres() {
+        return format!("sqlite://{}", db_path.display());
+    }
+    use sqlx::{Connection as _, Executor as _};
+    let admin = std::env::var("TEST_POSTGRES_URL")
+        .expect("TEST_DATABASE=postgres needs TEST_POSTGRES_URL (see scripts/with-postgres.sh)");
+    let mut url = reqwest::Url::parse(&admin).expect("TEST_POSTGRES_URL is a URL");
+    let name = format!("t{:016x}", {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        db_path.hash(&mut h);
+        h.finish()
+    });
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("TEST_POSTGRES_URL answers");
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    if !exists {
+        conn.execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("CREATE DATABASE");
+    }
+    url.set_path(&name);
+    url.to_string()
 }
 
 pub fn instance(site: &str, role: Role) -> String {
