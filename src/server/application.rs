@@ -29,15 +29,15 @@ impl Application {
     /// Opens (and migrates) the database and listens on `leptos_options.site_addr`. Errors are
     /// one line for the operator.
     pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Self, String> {
-        if config.uses_dev_credentials {
-            tracing::warn!(app_id = %config.app_id, "APP_ENV=dev: using the built-in development app id/secret; set WIX_APP_ID and WIX_APP_SECRET to use your app's");
+        if config.wix.uses_dev_credentials {
+            tracing::warn!(app_id = %config.wix.app_id, "APP_ENV=dev: using the built-in development app id/secret; set WIX_APP_ID and WIX_APP_SECRET to use your app's");
         }
-        if config.uses_dev_webhook_key {
+        if config.webhooks.uses_dev_key {
             tracing::warn!("APP_ENV=dev: webhooks are verified with the committed development key (dev/webhook-dev-public.pem); set WIX_WEBHOOK_PUBLIC_KEY to use your app's");
         }
-        let store = Store::open_with(&config.database_url, config.store_options())
+        let store = Store::open_with(&config.store.database_url, config.store_options())
             .await
-            .map_err(|e| format!("database {}: {e}", config.database_url))?;
+            .map_err(|e| format!("database {}: {e}", config.store.database_url))?;
         let wanted = leptos_options.site_addr;
         let listener = bind(wanted).map_err(|e| format!("cannot listen on {wanted}: {e}"))?;
         let addr = listener
@@ -89,7 +89,7 @@ impl Application {
         }));
         let purge = background.spawn(webhooks::purge_loop(
             store.clone(),
-            config.data_retention_days,
+            config.store.data_retention_days,
         ));
         match config.env {
             AppEnv::Dev => tracing::info!(

@@ -136,12 +136,12 @@ pub async fn run(args: Vec<std::ffi::OsString>) -> Result<(), String> {
                 subject.unwrap_or_else(|| format!("{}-{}", role.as_str(), uuid::Uuid::new_v4()));
             let claims = InstanceClaims::for_role(
                 &instance_id,
-                &config.app_id,
+                &config.wix.app_id,
                 role,
                 &subject,
                 sign_date.unwrap_or_else(Utc::now),
             );
-            println!("{}", claims.sign(config.app_secret.expose()));
+            println!("{}", claims.sign(config.wix.app_secret.expose()));
             Ok(())
         }
         Command::SignWebhook {

@@ -73,7 +73,7 @@ pub async fn send_webhook(State(app): State<AppState>, Form(form): Form<WebhookF
         _ => return back("invalid_input"),
     };
     let now = Utc::now();
-    let body = serde_json::json!({ "appId": app.config.app_id });
+    let body = serde_json::json!({ "appId": app.config.wix.app_id });
     let Ok(token) = sign_webhook(DEV_WEBHOOK_PRIVATE_KEY, event, site, &body, now) else {
         return back("internal");
     };
@@ -94,9 +94,14 @@ pub async fn send_webhook(State(app): State<AppState>, Form(form): Form<WebhookF
 /// The lifecycle status of a demo site, looked up through a freshly signed and verified owner
 /// instance (the only way to hold its tenant id).
 async fn demo_status(app: &AppState, site: &str) -> &'static str {
-    let instance =
-        InstanceClaims::for_role(site, &app.config.app_id, Role::Owner, "owner", Utc::now())
-            .sign(app.config.app_secret.expose());
+    let instance = InstanceClaims::for_role(
+        site,
+        &app.config.wix.app_id,
+        Role::Owner,
+        "owner",
+        Utc::now(),
+    )
+    .sign(app.config.wix.app_secret.expose());
     let Ok(identity) = app.auth.instances().verify_at(&instance, Utc::now()) else {
         return "unknown";
     };
@@ -114,8 +119,8 @@ async fn demo_status(app: &AppState, site: &str) -> &'static str {
 pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -> Html<String> {
     let config = &app.config;
     let sign = |site: &str, role: Role, subject: &str| {
-        InstanceClaims::for_role(site, &config.app_id, role, subject, Utc::now())
-            .sign(config.app_secret.expose())
+        InstanceClaims::for_role(site, &config.wix.app_id, role, subject, Utc::now())
+            .sign(config.wix.app_secret.expose())
     };
     let visitor_id = uuid::Uuid::new_v4().to_string();
     let owner_a = sign(DEMO_SITE_A, Role::Owner, "owner-a");
@@ -237,8 +242,8 @@ pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -
 Site A and site B are separate Wix sites: what one submits, the other never sees. Reload for new instances.</p>{fake_note}
 <section id="lifecycle"><h2>Lifecycle webhooks</h2><p>Sends <code>AppInstalled</code> / <code>AppRemoved</code> to the app, signed with the development key. Data of a removed site is purged after DATA_RETENTION_DAYS={retention}.</p>{last}<ul>{lifecycle}</ul></section></header>
 <main class="dev-grid">{body}</main></body></html>"#,
-        app_id = config.app_id,
-        retention = config.data_retention_days,
+        app_id = config.wix.app_id,
+        retention = config.store.data_retention_days,
         fake_note = match &app.fake_wix {
             Some(_) => format!(
                 r#"<p>Wix API calls go to the in-process fake Wix at <code>{FAKE_WIX_PATH}</code>: see the contacts it holds for <a href="{FAKE_WIX_PATH}/_fake/contacts?instance_id={DEMO_SITE_A}">site A</a> and <a href="{FAKE_WIX_PATH}/_fake/contacts?instance_id={DEMO_SITE_B}">site B</a>.</p>"#

@@ -45,7 +45,7 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// that are ready to be handled compete for its permits.
 pub fn edges(router: Router, config: &Config) -> Router {
     let frame_ancestors =
-        HeaderValue::from_str(&format!("frame-ancestors {}", config.frame_ancestors))
+        HeaderValue::from_str(&format!("frame-ancestors {}", config.http.frame_ancestors))
             .unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'none'"));
     let shed_load = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(|_: BoxError| async {
@@ -59,24 +59,24 @@ pub fn edges(router: Router, config: &Config) -> Router {
         }))
         .load_shed()
         .layer(GlobalConcurrencyLimitLayer::new(
-            config.max_concurrent_requests,
+            config.http.max_concurrent_requests,
         ));
     router
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(config.request_timeout_secs),
+            Duration::from_secs(config.http.request_timeout_secs),
         ))
         .layer(middleware::from_fn(api_json_edges))
         .layer(middleware::from_fn(limit_header_size))
         .layer(shed_load)
         // Outside the concurrency limit: a slow body waits here without holding a permit.
         .layer(middleware::from_fn_with_state(
-            Duration::from_secs(config.body_read_timeout_secs),
+            Duration::from_secs(config.http.body_read_timeout_secs),
             read_body_in_time,
         ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(middleware::from_fn_with_state(
-            ClientAddrResolver::new(&config.trusted_proxies),
+            ClientAddrResolver::new(&config.http.trusted_proxies),
             resolve_client,
         ))
         .layer(trace_layer())
@@ -101,7 +101,7 @@ pub fn edges(router: Router, config: &Config) -> Router {
 /// Exactly the app's `*.wix.run` origin and `ALLOWED_ORIGINS`; in dev also any loopback origin.
 pub fn cors(config: &Config) -> CorsLayer {
     let exact: HashSet<String> = std::iter::once(config.wix_run_origin())
-        .chain(config.allowed_origins.iter().cloned())
+        .chain(config.http.allowed_origins.iter().cloned())
         .collect();
     let dev = config.is_dev();
     CorsLayer::new()

@@ -62,14 +62,15 @@ impl AppState {
     pub fn new(config: Config, store: Store, public_addr: SocketAddr) -> Self {
         #[cfg(feature = "dev-tools")]
         let fake_wix = config.serves_fake_wix().then(|| {
-            let secret = std::str::from_utf8(config.app_secret.expose()).unwrap_or_default();
-            FakeWix::new(&config.app_id, secret)
+            let secret = std::str::from_utf8(config.wix.app_secret.expose()).unwrap_or_default();
+            FakeWix::new(&config.wix.app_id, secret)
         });
         #[cfg(feature = "dev-tools")]
         let api_base = match &fake_wix {
             Some(_) => format!("http://{public_addr}{FAKE_WIX_PATH}"),
             None => config
-                .wix_api_base
+                .wix
+                .api_base
                 .clone()
                 .unwrap_or_else(|| DEFAULT_API_BASE.to_owned()),
         };
@@ -77,45 +78,49 @@ impl AppState {
         let api_base = {
             let _ = public_addr;
             config
-                .wix_api_base
+                .wix
+                .api_base
                 .clone()
                 .unwrap_or_else(|| DEFAULT_API_BASE.to_owned())
         };
-        let instances =
-            InstanceVerifier::new(config.app_secret.expose(), config.instance_max_age_secs);
+        let instances = InstanceVerifier::new(
+            config.wix.app_secret.expose(),
+            config.wix.instance_max_age_secs,
+        );
         let access_tokens = AccessTokenVerifier::new(
             &api_base,
-            &config.app_id,
+            &config.wix.app_id,
             AccessTokenOptions {
-                max_ttl: Duration::from_secs(config.token_info_cache_secs),
+                max_ttl: Duration::from_secs(config.wix.token_info_cache_secs),
                 // One replica's share of the budget (see `REPLICAS`).
-                calls_per_minute: (config.token_info_per_minute / config.replicas).max(1),
+                calls_per_minute: (config.wix.token_info_per_minute / config.store.replicas)
+                    .max(1),
                 ..Default::default()
             },
         );
         let wix = WixClient::new(
             &api_base,
-            &config.app_id,
-            config.app_secret.clone(),
+            &config.wix.app_id,
+            config.wix.app_secret.clone(),
             store.clone(),
-            WixClientOptions::default().shared_by(config.replicas),
+            WixClientOptions::default().shared_by(config.store.replicas),
         );
         let contact_sync = ContactSyncWorker::new(
             store.clone(),
             wix.clone(),
-            Duration::from_secs(config.outbox_max_backoff_secs),
-            Duration::from_secs(u64::from(config.outbox_max_age_hours) * 3600),
+            Duration::from_secs(config.outbox.max_backoff_secs),
+            Duration::from_secs(u64::from(config.outbox.max_age_hours) * 3600),
         )
-        .with_idle_poll(Duration::from_secs(config.outbox_poll_secs));
+        .with_idle_poll(Duration::from_secs(config.outbox.poll_secs));
         let rate_limits = RateLimits::new(RateLimitSettings {
-            submit_per_minute: config.submit_rate_per_minute,
-            submit_burst: config.submit_burst,
-            submit_per_address_per_minute: config.submit_rate_per_address_per_minute,
-            submit_burst_per_address: config.submit_burst_per_address,
-            auth_failures_per_minute: config.auth_failures_per_minute,
+            submit_per_minute: config.rate_limits.submit_rate_per_minute,
+            submit_burst: config.rate_limits.submit_burst,
+            submit_per_address_per_minute: config.rate_limits.submit_rate_per_address_per_minute,
+            submit_burst_per_address: config.rate_limits.submit_burst_per_address,
+            auth_failures_per_minute: config.rate_limits.auth_failures_per_minute,
         });
         let webhook_verifier =
-            WebhookVerifier::new(config.webhook_public_key.clone(), &config.app_id);
+            WebhookVerifier::new(config.webhooks.public_key.clone(), &config.wix.app_id);
         Self {
             config: Arc::new(config),
             store,

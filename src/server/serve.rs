@@ -83,9 +83,9 @@ pub struct ServeLimits {
 impl ServeLimits {
     pub fn from_config(config: &Config) -> Self {
         Self {
-            header_read_timeout: Duration::from_secs(config.header_read_timeout_secs),
-            max_connections: config.max_connections,
-            shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),
+            header_read_timeout: Duration::from_secs(config.http.header_read_timeout_secs),
+            max_connections: config.http.max_connections,
+            shutdown_grace: Duration::from_secs(config.http.shutdown_grace_secs),
         }
     }
 }

@@ -150,7 +150,7 @@ pub async fn handle_event(
         (outcome, change, event.tenant.as_ref())
     {
         on_instance_removed(app, tenant).await;
-        if app.config.data_retention_days == 0 {
+        if app.config.store.data_retention_days == 0 {
             purge_due(&app.store, 0, now).await?;
         }
     }
