@@ -125,7 +125,9 @@ impl ContactSyncWorker {
         let now_ms = chrono::Utc::now().timestamp_millis();
         let outcome = match &result {
             // The site was removed meanwhile: the row stays pending (parked) for a reinstall.
-            Err(WixError::InstanceRemoved) => return,
+            Err(WixError::InstanceRemoved) => {
+                self.store.contact_sync().release(&row.feedback_id).await
+            }
             Ok(contact_id) => {
                 self.store
                     .contact_sync()

@@ -93,8 +93,7 @@ impl AppState {
             AccessTokenOptions {
                 max_ttl: Duration::from_secs(config.wix.token_info_cache_secs),
                 // One replica's share of the budget (see `REPLICAS`).
-                calls_per_minute: (config.wix.token_info_per_minute / config.store.replicas)
-                    .max(1),
+                calls_per_minute: (config.wix.token_info_per_minute / config.store.replicas).max(1),
                 ..Default::default()
             },
         );

@@ -120,6 +120,15 @@ impl<'a> ContactSyncRepo<'a> {
             .await
     }
 
+    /// Hands a claimed row back untouched (its site was removed meanwhile: it stays parked), so
+    /// it is not held until its claim expires. Only PostgreSQL claims rows.
+    pub async fn release(&self, feedback_id: &str) -> Result<(), StoreError> {
+        match self.db {
+            Db::Sqlite(_) => Ok(()),
+            Db::Postgres(pg) => postgres::contact_sync::release(pg, feedback_id).await,
+        }
+    }
+
     /// Records a call's result and releases the row's claim.
     async fn settle(
         &self,

@@ -36,14 +36,14 @@ pub(in crate::store) async fn claim_due(
            WHERE s.state = 'pending' AND (s.claimed_until IS NULL OR s.claimed_until <= $1)
            FOR UPDATE OF s SKIP LOCKED
          )
-         UPDATE contact_sync s SET claimed_until = $1 + $4
+         UPDATE contact_sync s SET claimed_until = $4
          FROM claimable WHERE s.feedback_id = claimable.feedback_id
          RETURNING s.feedback_id, s.instance_id, s.email, s.attempts, s.next_attempt_at",
     )
     .bind(now_ms)
     .bind(PER_SITE_PER_BATCH)
     .bind(limit)
-    .bind(lease_ms)
+    .bind(now_ms.saturating_add(lease_ms))
     .fetch_all(&pg.pool)
     .await?;
     let mut due = rows
@@ -96,6 +96,14 @@ pub(in crate::store) async fn settle(
     };
     query
         .bind(now_ms)
+        .bind(feedback_id)
+        .execute(&pg.pool)
+        .await?;
+    Ok(())
+}
+
+pub(in crate::store) async fn release(pg: &Pg, feedback_id: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE contact_sync SET claimed_until = NULL WHERE feedback_id = $1")
         .bind(feedback_id)
         .execute(&pg.pool)
         .await?;

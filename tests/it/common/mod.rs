@@ -87,6 +87,9 @@ async fn start(
     let database_url = database_url_for(&db_path).await;
     env.insert("DATABASE_URL".into(), database_url.clone());
     env.insert("DATABASE_POOL_SIZE".into(), "4".into());
+    // A restart here is a crash (the server task is aborted): on PostgreSQL the rows its worker
+    // had claimed wait for their lease to expire before another worker takes them.
+    env.insert("OUTBOX_LEASE_SECS".into(), "3".into());
     env.insert("WIX_API_BASE".into(), fake_base.to_owned());
     for (k, v) in vars {
         env.insert(k.to_string(), v.to_string());
