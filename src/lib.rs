@@ -21,6 +21,9 @@ pub mod secret;
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod store;
+/// Shared test fixtures (ids, the fixed clock, signing): for tests and `dev-tools` builds only.
+#[cfg(all(feature = "ssr", any(test, feature = "dev-tools")))]
+pub mod testing;
 #[cfg(feature = "ssr")]
 pub mod wix;
 

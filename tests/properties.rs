@@ -3,6 +3,9 @@
 //! as what was signed, and no single-bit or single-byte change of a signed credential is
 //! accepted. Private parsers (Token Info answers, webhook claims, cursors) have their own
 //! properties inside the crate (src/auth/fuzzing.rs, src/store/feedback.rs).
+//!
+//! The fixtures (secret, app id, the fixed clock, verifiers, keys) are the crate's shared ones,
+//! `wix_app::testing`; checks that do not draw their own time run at the fixed clock.
 
 use std::sync::LazyLock;
 
@@ -15,37 +18,15 @@ use wix_app::auth::{
 };
 use wix_app::model::Role;
 use wix_app::store::PageCursor;
+use wix_app::testing::{
+    installed, verifier, webhook_verifier, APP_ID, FIXED_NOW, OTHER_PUBLIC_KEY, SECRET, SITE_A,
+    WEBHOOK_PRIVATE_KEY,
+};
 
-const SECRET: &[u8] = b"property-secret";
-const APP: &str = "app-1";
-const WEBHOOK_PRIVATE: &str = include_str!("fixtures/webhook-test-private.pem");
-const WEBHOOK_PUBLIC: &str = include_str!("fixtures/webhook-test-public.pem");
-
-fn now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
-fn verifier() -> InstanceVerifier {
-    InstanceVerifier::new(SECRET, 86_400)
-}
-
-static WEBHOOKS: LazyLock<WebhookVerifier> = LazyLock::new(|| {
-    WebhookVerifier::new(WebhookPublicKey::from_pem(WEBHOOK_PUBLIC).unwrap(), APP)
-});
+static WEBHOOKS: LazyLock<WebhookVerifier> = LazyLock::new(webhook_verifier);
 
 /// One signed webhook (RSA signing is slow in debug builds: mutate this one).
-static SIGNED_WEBHOOK: LazyLock<String> = LazyLock::new(|| {
-    sign_webhook(
-        WEBHOOK_PRIVATE,
-        "AppInstalled",
-        "site-1",
-        &json!({"appId": APP, "originInstanceId": ""}),
-        now(),
-    )
-    .unwrap()
-});
+static SIGNED_WEBHOOK: LazyLock<String> = LazyLock::new(|| installed(SITE_A, FIXED_NOW));
 
 fn any_role() -> impl Strategy<Value = Role> {
     prop_oneof![Just(Role::Owner), Just(Role::Member), Just(Role::Visitor)]
@@ -69,8 +50,9 @@ fn id_text() -> impl Strategy<Value = String> {
 
 fn signed_identity() -> impl Strategy<Value = (String, VerifiedIdentity)> {
     (id_text(), any_role(), "\\PC{1,24}").prop_map(|(instance, role, subject)| {
-        let signed = InstanceClaims::for_role(&instance, APP, role, &subject, now()).sign(SECRET);
-        let identity = verifier().verify_at(&signed, now()).unwrap();
+        let signed = InstanceClaims::for_role(&instance, APP_ID, role, &subject, FIXED_NOW)
+            .sign(SECRET.as_bytes());
+        let identity = verifier().verify_at(&signed, FIXED_NOW).unwrap();
         (signed, identity)
     })
 }
@@ -81,7 +63,7 @@ proptest! {
     #[test]
     fn instance_verifier_never_panics_on_text(instance in "\\PC{0,200}", now in any_instant()) {
         let _ = verifier().verify_at(&instance, now);
-        let _ = InstanceVerifier::new(SECRET, 0).verify_at(&instance, now);
+        let _ = InstanceVerifier::new(SECRET.as_bytes(), 0).verify_at(&instance, now);
     }
 
     #[test]
@@ -97,8 +79,8 @@ proptest! {
     #[test]
     fn any_signed_text_is_refused_or_verified(payload in "\\PC{0,120}", max_age in any::<u64>(), now in any_instant()) {
         // Behind a good signature: the JSON, instanceId and signDate handling.
-        let verifier = InstanceVerifier::new(SECRET, max_age);
-        if let Ok(identity) = verifier.verify_at(&sign_instance(SECRET, &payload), now) {
+        let verifier = InstanceVerifier::new(SECRET.as_bytes(), max_age);
+        if let Ok(identity) = verifier.verify_at(&sign_instance(SECRET.as_bytes(), &payload), now) {
             prop_assert!(!identity.tenant().as_str().trim().is_empty());
         }
     }
@@ -120,7 +102,7 @@ proptest! {
             "instanceId": instance_id, "signDate": sign_date, "uid": uid, "aid": aid,
             "permissions": permissions,
         });
-        let result = verifier().verify_at(&sign_instance(SECRET, &payload.to_string()), now);
+        let result = verifier().verify_at(&sign_instance(SECRET.as_bytes(), &payload.to_string()), now);
         if let Ok(identity) = result {
             prop_assert_eq!(Some(identity.tenant().as_str()), instance_id.as_ref().and_then(Value::as_str));
             if aid.as_deref().is_some_and(|a| !a.is_empty()) {
@@ -131,21 +113,21 @@ proptest! {
 
     #[test]
     fn header_verifier_never_panics_on_bytes(header in proptest::collection::vec(any::<u8>(), 0..300)) {
-        let _ = verifier().verify_header_at(Some(&header), now());
+        let _ = verifier().verify_header_at(Some(&header), FIXED_NOW);
         let mut bearer = b"Bearer ".to_vec();
         bearer.extend_from_slice(&header);
-        let _ = verifier().verify_header_at(Some(&bearer), now());
+        let _ = verifier().verify_header_at(Some(&bearer), FIXED_NOW);
     }
 
     #[test]
     fn over_long_headers_are_refused_first(extra in 1usize..64, byte in any::<u8>()) {
         let header = vec![byte; MAX_AUTHORIZATION_LEN + extra];
-        prop_assert_eq!(verifier().verify_header_at(Some(&header), now()), Err(AuthError::TooLong));
+        prop_assert_eq!(verifier().verify_header_at(Some(&header), FIXED_NOW), Err(AuthError::TooLong));
     }
 
     #[test]
     fn verifier_config_never_panics(secret in proptest::collection::vec(any::<u8>(), 0..100), max_age in any::<u64>()) {
-        let _ = InstanceVerifier::new(&secret, max_age).verify_at("a.b", now());
+        let _ = InstanceVerifier::new(&secret, max_age).verify_at("a.b", FIXED_NOW);
     }
 
     #[test]
@@ -184,10 +166,10 @@ proptest! {
         let mut bytes = signed.into_bytes();
         let i = index.index(bytes.len());
         bytes[i] ^= 1 << bit;
-        let result = verifier().verify_header_at(Some(&bytes), now());
+        let result = verifier().verify_header_at(Some(&bytes), FIXED_NOW);
         prop_assert!(result.is_err(), "byte {} bit {} verified: {:?}", i, bit, result);
         if let Ok(text) = std::str::from_utf8(&bytes) {
-            prop_assert!(verifier().verify_at(text, now()).is_err());
+            prop_assert!(verifier().verify_at(text, FIXED_NOW).is_err());
         }
     }
 
@@ -207,7 +189,7 @@ proptest! {
         sig in "[A-Za-z0-9_=-]{0,360}",
     ) {
         let token = format!("{header}.{payload}.{sig}");
-        prop_assert!(WEBHOOKS.verify_at(token.as_bytes(), now()).is_err());
+        prop_assert!(WEBHOOKS.verify_at(token.as_bytes(), FIXED_NOW).is_err());
     }
 
     /// Any single-byte change of a signed webhook is refused (base64url of the signature has
@@ -218,7 +200,7 @@ proptest! {
         let i = index.index(bytes.len());
         prop_assume!(bytes[i] != byte);
         bytes[i] = byte;
-        let result = WEBHOOKS.verify_at(&bytes, now());
+        let result = WEBHOOKS.verify_at(&bytes, FIXED_NOW);
         prop_assert!(result.is_err(), "byte {} -> {:#04x} verified: {:?}", i, byte, result);
     }
 
@@ -244,18 +226,15 @@ proptest! {
         offset_secs in -86_400i64..=60,
     ) {
         let body = json!({ key.clone(): value.clone() });
-        let at = now() + Duration::seconds(offset_secs);
-        let token = sign_webhook(WEBHOOK_PRIVATE, &event_type, &instance, &body, at).unwrap();
-        let event = WEBHOOKS.verify_at(token.as_bytes(), now()).unwrap();
+        let at = FIXED_NOW + Duration::seconds(offset_secs);
+        let token = sign_webhook(WEBHOOK_PRIVATE_KEY, &event_type, &instance, &body, at).unwrap();
+        let event = WEBHOOKS.verify_at(token.as_bytes(), FIXED_NOW).unwrap();
         prop_assert_eq!(event.event_type.as_str(), event_type.trim());
         prop_assert_eq!(event.tenant.as_ref().map(|t| t.as_str()), Some(instance.trim()));
         prop_assert_eq!(event.issued_at, Some(at));
         prop_assert_eq!(&event.body, &body);
         // The same token from another key pair's verifier is refused.
-        let other = WebhookVerifier::new(
-            WebhookPublicKey::from_pem(include_str!("fixtures/webhook-other-public.pem")).unwrap(),
-            APP,
-        );
-        prop_assert_eq!(other.verify_at(token.as_bytes(), now()).unwrap_err(), WebhookError::Signature);
+        let other = WebhookVerifier::new(WebhookPublicKey::from_pem(OTHER_PUBLIC_KEY).unwrap(), APP_ID);
+        prop_assert_eq!(other.verify_at(token.as_bytes(), FIXED_NOW).unwrap_err(), WebhookError::Signature);
     }
 }

@@ -9,9 +9,8 @@ use wix_app::store::{NewFeedback, StoreError, StoredFeedback};
 async fn visitor_submits_and_owner_reads_it() {
     let app = spawn().await;
     let r = app
-        .call(
-            "/api/feedback/submit",
-            Some(&instance(SITE_A, Role::Visitor)),
+        .submit_as(
+            &instance(SITE_A, Role::Visitor),
             json!({ "message": "  Love the shop  ", "email": "fan@example.com", "rating": 5 }),
         )
         .await;
@@ -25,7 +24,7 @@ async fn visitor_submits_and_owner_reads_it() {
 
     let page = app.list(SITE_A, json!({})).await;
     assert_eq!(page.status, 200, "{}", page.body);
-    let items = page.body["items"].as_array().unwrap();
+    let items = page.items();
     assert_eq!(items.len(), 1);
     let item = &items[0];
     assert_eq!(item["id"], id.as_str());
@@ -44,9 +43,8 @@ async fn members_and_owners_may_submit_too() {
     app.submit(SITE_A, Role::Member, "from a member").await;
     app.submit(SITE_A, Role::Owner, "from the owner").await;
     let page = app.list(SITE_A, json!({ "status": "all" })).await;
-    let kinds: Vec<&str> = page.body["items"]
-        .as_array()
-        .unwrap()
+    let kinds: Vec<&str> = page
+        .items()
         .iter()
         .map(|i| i["author_kind"].as_str().unwrap())
         .collect();
@@ -60,62 +58,45 @@ async fn owner_resolves_reopens_deletes_and_counts_follow() {
     let first = app.submit(SITE_A, Role::Visitor, "one").await;
     let second = app.submit(SITE_A, Role::Visitor, "two").await;
 
-    let r = app
-        .call(
-            "/api/feedback/set_status",
-            Some(&owner),
-            json!({ "id": first, "status": "resolved" }),
-        )
-        .await;
+    let r = app.set_status_as(&owner, &first, "resolved").await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body, json!({ "id": first, "status": "resolved" }));
 
-    let summary = app.call("/api/site/summary", Some(&owner), json!({})).await;
-    assert_eq!(
-        summary.body,
-        json!({ "instance_id": SITE_A, "open": 1, "resolved": 1, "total": 2, "site_name": "Demo site site-a-0" })
-    );
+    assert_summary(&app, SITE_A, 1, 1).await;
 
     let open = app.list(SITE_A, json!({ "status": "open" })).await;
-    assert_eq!(ids(&open), vec![second.clone()]);
+    assert_eq!(open.ids(), vec![second.clone()]);
     let resolved = app.list(SITE_A, json!({ "status": "resolved" })).await;
-    assert_eq!(ids(&resolved), vec![first.clone()]);
+    assert_eq!(resolved.ids(), vec![first.clone()]);
     let all = app.list(SITE_A, json!({ "status": "all" })).await;
-    assert_eq!(ids(&all), [second.clone(), first.clone()]);
+    assert_eq!(all.ids(), [second.clone(), first.clone()]);
 
-    let r = app
-        .call(
-            "/api/feedback/set_status",
-            Some(&owner),
-            json!({ "id": first, "status": "open" }),
-        )
-        .await;
+    let r = app.set_status_as(&owner, &first, "open").await;
     assert_eq!(r.body["status"], "open");
 
-    let r = app
-        .call("/api/feedback/delete", Some(&owner), json!({ "id": first }))
-        .await;
+    let r = app.delete_as(&owner, &first).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body, json!({ "deleted": true }));
-    let again = app
-        .call("/api/feedback/delete", Some(&owner), json!({ "id": first }))
-        .await;
+    let again = app.delete_as(&owner, &first).await;
     again.assert_error(404, "not_found");
 
-    let summary = app.call("/api/site/summary", Some(&owner), json!({})).await;
-    assert_eq!(
-        summary.body,
-        json!({ "instance_id": SITE_A, "open": 1, "resolved": 0, "total": 1, "site_name": "Demo site site-a-0" })
-    );
+    assert_summary(&app, SITE_A, 1, 0).await;
 }
 
-fn ids(reply: &Reply) -> Vec<String> {
-    reply.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["id"].as_str().unwrap().to_owned())
-        .collect()
+/// Asserts `site`'s summary, read by its owner: these counts, and the fake Wix's default name of
+/// the site (`Demo site` and the first 8 characters of its instance id).
+async fn assert_summary(app: &TestApp, site: &str, open: i64, resolved: i64) {
+    let summary = app.summary(site).await;
+    assert_eq!(
+        summary.body,
+        json!({
+            "instance_id": site,
+            "open": open,
+            "resolved": resolved,
+            "total": open + resolved,
+            "site_name": format!("Demo site {}", &site[..8]),
+        })
+    );
 }
 
 #[tokio::test]
@@ -130,35 +111,24 @@ async fn pagination_is_newest_first_complete_and_ends_with_null() {
     }
     submitted.reverse();
 
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    let mut pages = 0;
-    loop {
-        let mut body = json!({ "status": "all", "limit": 10 });
-        if let Some(c) = &cursor {
-            body["cursor"] = json!(c);
-        }
-        let page = app.list(SITE_A, body).await;
-        assert_eq!(page.status, 200, "{}", page.body);
-        pages += 1;
-        seen.extend(ids(&page));
-        match page.body["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => {
-                assert!(page.body["next_cursor"].is_null());
-                break;
-            }
-        }
+    // 25 rows, 10 a page: three pages, each but the last with a cursor to the next.
+    let pages = app
+        .list_pages(SITE_A, json!({ "status": "all", "limit": 10 }), 25)
+        .await;
+    assert_eq!(pages.len(), 3);
+    for page in &pages[..2] {
+        assert!(page.body["next_cursor"].is_string(), "{}", page.body);
     }
-    assert_eq!(pages, 3);
+    assert!(pages[2].body["next_cursor"].is_null());
+    let seen: Vec<String> = pages.iter().flat_map(Reply::ids).collect();
     assert_eq!(seen, submitted);
 
     let default_page = app.list(SITE_A, json!({ "status": "all" })).await;
-    assert_eq!(ids(&default_page).len(), 20, "default limit");
+    assert_eq!(default_page.ids().len(), 20, "default limit");
     let max = app
         .list(SITE_A, json!({ "status": "all", "limit": 100 }))
         .await;
-    assert_eq!(ids(&max).len(), 25);
+    assert_eq!(max.ids().len(), 25);
     assert!(max.body["next_cursor"].is_null());
 }
 
@@ -169,16 +139,12 @@ async fn every_auth_rejection_has_its_own_code() {
     let body = json!({ "message": "hi" });
     let good = instance(SITE_A, Role::Visitor);
     let (sig, data) = good.split_once('.').unwrap();
-    let other_secret = wix_app::auth::InstanceClaims::for_role(
-        SITE_A,
-        APP_ID,
-        Role::Owner,
-        "u",
-        chrono::Utc::now(),
-    )
-    .sign(b"not-the-secret");
+    // Signed now: the server checks signing times against its own clock.
     let now = chrono::Utc::now();
-    let future = instance_signed_at(SITE_A, Role::Owner, now + chrono::Duration::minutes(5));
+    let other_secret =
+        wix_app::auth::InstanceClaims::for_role(SITE_A, APP_ID, Role::Owner, "u", now)
+            .sign(b"not-the-secret");
+    let future = instance_at(SITE_A, Role::Owner, now + chrono::Duration::minutes(5));
     let no_id = raw_instance(&format!(
         r#"{{"signDate":"{}","uid":"u"}}"#,
         now.to_rfc3339()
@@ -217,29 +183,29 @@ async fn every_auth_rejection_has_its_own_code() {
     }
     // Nothing was written by any of them.
     let page = app.list(SITE_A, json!({ "status": "all" })).await;
-    assert_eq!(ids(&page).len(), 0);
+    assert_eq!(page.ids().len(), 0);
 }
 
 #[tokio::test]
 async fn max_age_is_configurable_and_zero_disables_it() {
     let strict = spawn_with(&[("INSTANCE_MAX_AGE_SECS", "60")]).await;
-    let two_minutes_old = instance_signed_at(
+    let two_minutes_old = instance_at(
         SITE_A,
         Role::Owner,
         chrono::Utc::now() - chrono::Duration::minutes(2),
     );
     strict
-        .call("/api/site/summary", Some(&two_minutes_old), json!({}))
+        .summary_as(&two_minutes_old)
         .await
         .assert_error(401, "instance_expired");
 
     let lax = spawn_with(&[("INSTANCE_MAX_AGE_SECS", "0")]).await;
-    let old = instance_signed_at(
+    let old = instance_at(
         SITE_A,
         Role::Owner,
         chrono::Utc::now() - chrono::Duration::days(400),
     );
-    let r = lax.call("/api/site/summary", Some(&old), json!({})).await;
+    let r = lax.summary_as(&old).await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
@@ -273,7 +239,7 @@ async fn visitors_and_members_never_get_owner_data() {
         .assert_error(403, "forbidden");
     // The row is untouched.
     let page = app.list(SITE_A, json!({})).await;
-    assert_eq!(ids(&page), [id]);
+    assert_eq!(page.ids(), [id]);
 }
 
 #[tokio::test]
@@ -284,31 +250,17 @@ async fn tenants_are_isolated() {
     let owner_b = instance(SITE_B, Role::Owner);
 
     let b_page = app.list(SITE_B, json!({ "status": "all" })).await;
-    assert_eq!(ids(&b_page), vec![b_id.clone()]);
+    assert_eq!(b_page.ids(), vec![b_id.clone()]);
     assert!(!b_page.body.to_string().contains("for site A only"));
 
-    app.call(
-        "/api/feedback/set_status",
-        Some(&owner_b),
-        json!({ "id": a_id, "status": "resolved" }),
-    )
-    .await
-    .assert_error(404, "not_found");
-    app.call(
-        "/api/feedback/delete",
-        Some(&owner_b),
-        json!({ "id": a_id }),
-    )
-    .await
-    .assert_error(404, "not_found");
+    app.set_status_as(&owner_b, &a_id, "resolved")
+        .await
+        .assert_error(404, "not_found");
+    app.delete_as(&owner_b, &a_id)
+        .await
+        .assert_error(404, "not_found");
     // An unknown id looks exactly the same as another tenant's id.
-    let unknown = app
-        .call(
-            "/api/feedback/delete",
-            Some(&owner_b),
-            json!({ "id": "does-not-exist" }),
-        )
-        .await;
+    let unknown = app.delete_as(&owner_b, "does-not-exist").await;
     unknown.assert_error(404, "not_found");
 
     // B's cursor cannot reveal A's rows either. A's cursor points past A's newest row, so B's
@@ -320,37 +272,25 @@ async fn tenants_are_isolated() {
     let a_first = app
         .list(SITE_A, json!({ "status": "all", "limit": 1 }))
         .await;
-    assert_eq!(ids(&a_first), [a_ids[3].clone()]);
+    assert_eq!(a_first.ids(), [a_ids[3].clone()]);
     let cursor = a_first.body["next_cursor"].as_str().unwrap();
     let b_with_a_cursor = app
         .list(SITE_B, json!({ "status": "all", "cursor": cursor }))
         .await;
     assert_eq!(b_with_a_cursor.status, 200, "{}", b_with_a_cursor.body);
-    let leaked: Vec<String> = ids(&b_with_a_cursor)
+    let leaked: Vec<String> = b_with_a_cursor
+        .ids()
         .into_iter()
         .filter(|id| a_ids.contains(id))
         .collect();
     assert!(leaked.is_empty(), "B's page shows A's rows {leaked:?}");
-    assert_eq!(ids(&b_with_a_cursor), std::slice::from_ref(&b_id));
+    assert_eq!(b_with_a_cursor.ids(), std::slice::from_ref(&b_id));
 
     let a_page = app
         .list(SITE_A, json!({ "status": "all", "limit": 100 }))
         .await;
-    let a_item = a_page.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["id"] == a_id.as_str())
-        .unwrap()
-        .clone();
-    assert_eq!(a_item["status"], "open");
-    let summary_b = app
-        .call("/api/site/summary", Some(&owner_b), json!({}))
-        .await;
-    assert_eq!(
-        summary_b.body,
-        json!({ "instance_id": SITE_B, "open": 1, "resolved": 0, "total": 1, "site_name": "Demo site site-b-0" })
-    );
+    assert_eq!(a_page.item(&a_id)["status"], "open");
+    assert_summary(&app, SITE_B, 1, 0).await;
 }
 
 #[tokio::test]
@@ -369,26 +309,21 @@ async fn invalid_input_is_400_and_stores_nothing() {
         json!({ "email": "a@b.co" }),
         json!([1, 2]),
     ] {
-        app.call("/api/feedback/submit", Some(&visitor), body)
+        app.submit_as(&visitor, body)
             .await
             .assert_error(400, "invalid_input");
     }
-    app.call_raw(
-        "/api/feedback/submit",
-        Some(&visitor),
-        "application/json",
-        "{\"message\":".into(),
-    )
-    .await
-    .assert_error(400, "invalid_input");
-    app.call_raw(
-        "/api/feedback/submit",
-        Some(&visitor),
-        "application/json",
-        String::new(),
-    )
-    .await
-    .assert_error(400, "invalid_input");
+    // Cut-off JSON, and no body at all.
+    for raw in ["{\"message\":", ""] {
+        app.call_raw(
+            "/api/feedback/submit",
+            Some(&visitor),
+            "application/json",
+            raw.into(),
+        )
+        .await
+        .assert_error(400, "invalid_input");
+    }
 
     for body in [
         json!({ "limit": 0 }),
@@ -401,34 +336,21 @@ async fn invalid_input_is_400_and_stores_nothing() {
             .assert_error(400, "invalid_input");
     }
     let owner = instance(SITE_A, Role::Owner);
-    app.call(
-        "/api/feedback/set_status",
-        Some(&owner),
-        json!({ "id": "x", "status": "done" }),
-    )
-    .await
-    .assert_error(400, "invalid_input");
+    app.set_status_as(&owner, "x", "done")
+        .await
+        .assert_error(400, "invalid_input");
     app.call("/api/feedback/delete", Some(&owner), json!({}))
         .await
         .assert_error(400, "invalid_input");
 
-    assert_eq!(
-        ids(&app.list(SITE_A, json!({ "status": "all" })).await).len(),
-        0
-    );
+    let page = app.list(SITE_A, json!({ "status": "all" })).await;
+    assert_eq!(page.ids().len(), 0);
 }
 
 #[tokio::test]
 async fn http_level_errors_are_json_too() {
     let app = spawn().await;
-    let get = App::reply(
-        app.client
-            .get(app.url("/api/feedback/list"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let get = Reply::read(app.get("/api/feedback/list").await).await;
     get.assert_error(405, "method_not_allowed");
 
     let unknown = app
@@ -447,22 +369,14 @@ async fn http_level_errors_are_json_too() {
     text.assert_error(415, "unsupported_media_type");
 
     let huge = json!({ "message": "x".repeat(200 * 1024) });
-    let big = app
-        .call(
-            "/api/feedback/submit",
-            Some(&instance(SITE_A, Role::Visitor)),
-            huge,
-        )
-        .await;
+    let big = app.submit_as(&instance(SITE_A, Role::Visitor), huge).await;
     big.assert_error(413, "payload_too_large");
 }
-
-type App = TestApp;
 
 #[tokio::test]
 async fn healthz_answers_from_the_database() {
     let app = spawn().await;
-    let res = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let res = app.get("/healthz").await;
     assert_eq!(res.status(), 200);
     assert_eq!(
         res.json::<serde_json::Value>().await.unwrap(),
@@ -540,19 +454,8 @@ async fn concurrent_submissions_share_commits_and_a_bad_row_fails_alone() {
         assert_eq!(result.is_err(), i == 30, "row {i}: {result:?}");
     }
 
-    let mut stored = Vec::new();
-    let mut cursor = Value::Null;
-    loop {
-        let page = app
-            .list(SITE_A, json!({ "limit": 50, "cursor": cursor }))
-            .await;
-        assert_eq!(page.status, 200, "{}", page.body);
-        stored.extend(page.body["items"].as_array().unwrap().iter().cloned());
-        cursor = page.body["next_cursor"].clone();
-        if cursor.is_null() {
-            break;
-        }
-    }
+    let pages = app.list_pages(SITE_A, json!({ "limit": 50 }), 59).await;
+    let stored: Vec<&Value> = pages.iter().flat_map(Reply::items).collect();
     let mut messages: Vec<&str> = stored
         .iter()
         .map(|item| item["message"].as_str().unwrap())

@@ -126,7 +126,7 @@ async fn prod_does_not_allow_localhost() {
 #[tokio::test]
 async fn pages_are_frameable_by_wix_only_and_send_security_headers() {
     let app = spawn_with(&[("APP_ENV", "prod")]).await;
-    let res = app.client.get(app.url("/dashboard")).send().await.unwrap();
+    let res = app.get("/dashboard").await;
     assert_eq!(res.status(), 200);
     let h = res.headers();
     assert_eq!(
@@ -138,7 +138,7 @@ async fn pages_are_frameable_by_wix_only_and_send_security_headers() {
     assert!(h.get("x-frame-options").is_none());
 
     let dev = spawn().await;
-    let res = dev.client.get(dev.url("/widget")).send().await.unwrap();
+    let res = dev.get("/widget").await;
     let csp = res.headers()["content-security-policy"]
         .to_str()
         .unwrap()
@@ -146,12 +146,7 @@ async fn pages_are_frameable_by_wix_only_and_send_security_headers() {
     assert!(csp.ends_with(" 'self'"), "{csp}");
 
     let custom = spawn_with(&[("FRAME_ANCESTORS", "https://editor.example")]).await;
-    let res = custom
-        .client
-        .get(custom.url("/dashboard"))
-        .send()
-        .await
-        .unwrap();
+    let res = custom.get("/dashboard").await;
     assert_eq!(
         res.headers()["content-security-policy"],
         "frame-ancestors https://editor.example 'self'"
@@ -162,7 +157,7 @@ async fn pages_are_frameable_by_wix_only_and_send_security_headers() {
 async fn pages_without_an_instance_explain_themselves() {
     let app = spawn().await;
     for path in ["/dashboard", "/widget", "/"] {
-        let res = app.client.get(app.url(path)).send().await.unwrap();
+        let res = app.get(path).await;
         assert_eq!(res.status(), 200, "{path}");
         let html = res.text().await.unwrap();
         assert!(
@@ -172,14 +167,11 @@ async fn pages_without_an_instance_explain_themselves() {
     }
     // With an instance the page renders its shell; data comes from the API after hydration.
     let res = app
-        .client
-        .get(app.url(&format!(
+        .get(&format!(
             "/dashboard?instance={}",
             instance(SITE_A, Role::Owner)
-        )))
-        .send()
-        .await
-        .unwrap();
+        ))
+        .await;
     let html = res.text().await.unwrap();
     assert!(!html.contains("Open this app from your Wix dashboard"));
     assert!(html.contains("Loading"));
@@ -188,7 +180,7 @@ async fn pages_without_an_instance_explain_themselves() {
 #[tokio::test]
 async fn dev_host_exists_only_in_dev_and_never_leaks_the_secret() {
     let dev = spawn().await;
-    let res = dev.client.get(dev.url("/dev")).send().await.unwrap();
+    let res = dev.get("/dev").await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     for id in [
@@ -204,16 +196,9 @@ async fn dev_host_exists_only_in_dev_and_never_leaks_the_secret() {
     assert!(!html.contains("BEGIN PRIVATE KEY"));
 
     let prod = spawn_with(&[("APP_ENV", "prod")]).await;
-    let res = prod.client.get(prod.url("/dev")).send().await.unwrap();
+    let res = prod.get("/dev").await;
     assert_eq!(res.status(), 404);
-    let res = prod
-        .client
-        .post(prod.url("/dev/webhook"))
-        .form(&[("site", "a"), ("event", "AppRemoved")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 404);
+    assert_eq!(prod.dev_webhook("a", "AppRemoved").await.status(), 404);
 }
 
 #[tokio::test]
@@ -250,11 +235,6 @@ async fn the_fake_wix_control_routes_are_not_served_with_real_credentials() {
     let prod = spawn_with(&[("APP_ENV", "prod"), ("WIX_API_BASE", "")]).await;
     assert!(prod.app.fake_wix.is_none());
     assert_eq!(probe(&prod).await, 404);
-    let res = prod
-        .client
-        .get(prod.url("/_wix/_fake/contacts?instance_id=x"))
-        .send()
-        .await
-        .unwrap();
+    let res = prod.get("/_wix/_fake/contacts?instance_id=x").await;
     assert_eq!(res.status(), 404);
 }

@@ -4,24 +4,14 @@
 
 use std::time::{Duration, Instant};
 
+use crate::common::{Reply, APP_ID, SECRET, SITE_A, SITE_B};
 use serde_json::{json, Value};
 use wix_app::wix::fake::{FakeContact, FakeWix};
-
-const APP_ID: &str = "4f6c2d1e-0000-4000-8000-0000000000aa";
-const SECRET: &str = "fake-wix-test-secret";
-const SITE_A: &str = "a1b2c3d4-0000-4000-8000-000000000001";
-const SITE_B: &str = "b1b2c3d4-0000-4000-8000-000000000002";
 
 struct Fake {
     wix: FakeWix,
     base: String,
     http: reqwest::Client,
-}
-
-struct Reply {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
 }
 
 async fn fake() -> Fake {
@@ -34,26 +24,13 @@ async fn fake() -> Fake {
     }
 }
 
-async fn reply(response: reqwest::Response) -> Reply {
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap();
-    let body = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("not JSON ({e}), status {status}: {text:?}"));
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
 impl Fake {
     async fn post(&self, path: &str, auth: Option<&str>, body: Value) -> Reply {
         let mut request = self.http.post(format!("{}{path}", self.base)).json(&body);
         if let Some(auth) = auth {
             request = request.header("Authorization", auth);
         }
-        reply(request.send().await.unwrap()).await
+        Reply::read_json(request.send().await.unwrap()).await
     }
 
     async fn post_raw(&self, path: &str, body: &'static str) -> Reply {
@@ -62,7 +39,7 @@ impl Fake {
             .post(format!("{}{path}", self.base))
             .header("Content-Type", "application/json")
             .body(body);
-        reply(request.send().await.unwrap()).await
+        Reply::read_json(request.send().await.unwrap()).await
     }
 
     async fn get(&self, path: &str, auth: Option<&str>) -> Reply {
@@ -70,7 +47,7 @@ impl Fake {
         if let Some(auth) = auth {
             request = request.header("Authorization", auth);
         }
-        reply(request.send().await.unwrap()).await
+        Reply::read_json(request.send().await.unwrap()).await
     }
 
     async fn token_call(&self, instance_id: &str, secret: &str) -> Reply {
@@ -283,7 +260,7 @@ async fn app_instance_reports_the_site_of_the_tokens_instance() {
     assert_eq!(r.body["instance"]["appName"], "Feedback inbox");
     assert_eq!(r.body["instance"]["isFree"], true);
     assert!(r.body["instance"]["permissions"].is_array());
-    assert_eq!(r.body["site"]["siteDisplayName"], "Demo site a1b2c3d4");
+    assert_eq!(r.body["site"]["siteDisplayName"], "Demo site site-a-0");
     assert_eq!(r.body["site"]["locale"], "en");
     assert!(r.body["site"]["url"]
         .as_str()
@@ -303,7 +280,7 @@ async fn app_instance_reports_the_site_of_the_tokens_instance() {
     let other = f.app_token(SITE_B).await;
     let r = f.get("/apps/v1/instance", Some(&other)).await;
     assert_eq!(r.body["instance"]["instanceId"], SITE_B);
-    assert_eq!(r.body["site"]["siteDisplayName"], "Demo site b1b2c3d4");
+    assert_eq!(r.body["site"]["siteDisplayName"], "Demo site site-b-0");
 
     assert_app_error(
         &f.get("/apps/v1/instance", None).await,
@@ -491,7 +468,7 @@ async fn contacts_are_created_deduplicated_by_email_and_queried_per_instance() {
         .send()
         .await
         .unwrap();
-    assert_app_error(&reply(r).await, 400, "INVALID_ARGUMENT");
+    assert_app_error(&Reply::read_json(r).await, 400, "INVALID_ARGUMENT");
     assert_eq!(f.wix.contacts(SITE_A).len(), 2);
 
     // The control endpoint lists them too.
@@ -649,7 +626,7 @@ async fn counters_count_every_call_per_path_and_instance() {
     f.get("/apps/v1/instance", None).await;
     let r = f.get("/contacts/v4/nope", Some(&a)).await;
     assert_app_error(&r, 404, "NOT_FOUND");
-    let r = reply(
+    let r = Reply::read_json(
         f.http
             .delete(format!("{}/oauth2/token", f.base))
             .send()

@@ -1,8 +1,10 @@
-//! The HTTP integration tests, in one binary: one link, and one copy of the shared support code
-//! (`common`: a real server on a loopback port with a real SQLite file and its own fake Wix).
+//! The HTTP integration tests, in one binary: one link, and one copy of the support code
+//! (`common`: a real server on a loopback port with a real SQLite file and its own fake Wix; the
+//! fixtures it re-exports are the crate's, `wix_app::testing`).
 //!
-//! `tests/observability.rs` stays a binary of its own: it installs a process-wide log
-//! subscriber, which would capture every other test's logs here.
+//! `observability` checks the logs with a process-wide log subscriber, so it runs its check in a
+//! child process of this binary; `tests/properties.rs` (CPU-heavy property tests, no server) is
+//! a binary of its own, so it never slows the timing-sensitive tests here.
 
 mod common;
 
@@ -10,5 +12,6 @@ mod api;
 mod edges;
 mod fake_wix;
 mod hardening;
+mod observability;
 mod webhooks;
 mod wix;

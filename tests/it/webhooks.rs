@@ -4,20 +4,12 @@
 use crate::common::*;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use wix_app::model::Role;
 use wix_app::server::webhooks::{purge_due, MAX_WEBHOOK_BODY_BYTES, WEBHOOK_PATH};
 use wix_app::store::{InstanceRecord, InstanceStatus};
-
-fn installed(site: &str, at: DateTime<Utc>) -> String {
-    webhook_event("AppInstalled", site, at)
-}
-
-fn removed(site: &str, at: DateTime<Utc>) -> String {
-    webhook_event("AppRemoved", site, at)
-}
 
 /// A token with arbitrary claims, signed RS256 with `private_pem`.
 fn sign_claims(private_pem: &str, claims: &Value) -> String {
@@ -35,28 +27,8 @@ fn data_claim(event: &str, site: &str) -> String {
 }
 
 impl TestApp {
-    async fn webhook(&self, body: String) -> Reply {
-        self.call_raw(WEBHOOK_PATH, None, "text/plain", body).await
-    }
-
-    async fn webhook_ok(&self, body: String) -> String {
-        let r = self.webhook(body).await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        assert_eq!(r.body["status"], "ok", "{}", r.body);
-        r.body["outcome"].as_str().unwrap().to_owned()
-    }
-
     async fn record(&self, site: &str) -> Option<InstanceRecord> {
         self.store.instances().get(&tenant(site)).await.unwrap()
-    }
-
-    async fn summary(&self, site: &str) -> Reply {
-        self.call(
-            "/api/site/summary",
-            Some(&instance(site, Role::Owner)),
-            json!({}),
-        )
-        .await
     }
 
     async fn total(&self, site: &str) -> i64 {
@@ -97,9 +69,8 @@ async fn install_and_uninstall_drive_the_status() {
         .await
         .assert_error(403, "instance_removed");
     let r = app
-        .call(
-            "/api/feedback/submit",
-            Some(&instance(SITE_A, Role::Visitor)),
+        .submit_as(
+            &instance(SITE_A, Role::Visitor),
             json!({ "message": "hello?" }),
         )
         .await;
@@ -108,7 +79,7 @@ async fn install_and_uninstall_drive_the_status() {
         .await
         .assert_error(403, "instance_removed");
     // An unverifiable credential still gets its 401 first: the status is no oracle.
-    app.call("/api/site/summary", Some("garbage.instance"), json!({}))
+    app.summary_as("garbage.instance")
         .await
         .assert_error(401, "malformed_instance");
     // The other site is untouched.
@@ -475,9 +446,7 @@ async fn malformed_bodies_are_400_and_oversize_is_413() {
         .send()
         .await
         .unwrap();
-    TestApp::reply(res)
-        .await
-        .assert_error(400, "invalid_webhook");
+    Reply::read(res).await.assert_error(400, "invalid_webhook");
 
     let r = app.webhook("x".repeat(MAX_WEBHOOK_BODY_BYTES + 1)).await;
     r.assert_error(413, "payload_too_large");
@@ -488,8 +457,8 @@ async fn malformed_bodies_are_400_and_oversize_is_413() {
     );
     assert_eq!(chunked_status(&app, 8 * 1024).await, 400);
 
-    let res = app.client.get(app.url(WEBHOOK_PATH)).send().await.unwrap();
-    let r = TestApp::reply(res).await;
+    let res = app.get(WEBHOOK_PATH).await;
+    let r = Reply::read(res).await;
     r.assert_error(405, "method_not_allowed");
     assert_eq!(r.headers.get("allow").unwrap(), "POST");
     assert_eq!(app.record(SITE_A).await, None);
@@ -522,7 +491,12 @@ async fn chunked_status(app: &TestApp, len: usize) -> u16 {
     }
     let _ = stream.write_all(b"0\r\n\r\n").await;
     let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response).await;
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut response),
+    )
+    .await;
+    assert!(read.is_ok(), "the connection was not closed within 10 s");
     let text = String::from_utf8_lossy(&response);
     text.split_whitespace()
         .nth(1)
@@ -537,14 +511,12 @@ async fn dev_page_sends_lifecycle_webhooks_with_the_dev_key() {
         wix_app::auth::DEV_WEBHOOK_PUBLIC_KEY,
     )])
     .await;
-    let send = |event: &'static str| {
-        app.client
-            .post(app.url("/dev/webhook"))
-            .form(&[("site", "a"), ("event", event)])
-            .send()
+    let app = &app;
+    let send = |event: &'static str| async move {
+        app.dev_webhook("a", event).await.text().await.unwrap()
     };
     // The redirect back to /dev is followed; the page shows the result and the new status.
-    let html = send("AppRemoved").await.unwrap().text().await.unwrap();
+    let html = send("AppRemoved").await;
     assert!(
         html.contains("Last webhook: <code>applied</code>"),
         "{html}"
@@ -557,31 +529,22 @@ async fn dev_page_sends_lifecycle_webhooks_with_the_dev_key() {
         html.contains(r#"<span id="site-b-status">active"#),
         "{html}"
     );
-    let html = send("AppInstalled").await.unwrap().text().await.unwrap();
+    let html = send("AppInstalled").await;
     assert!(
         html.contains(r#"<span id="site-a-status">active"#),
         "{html}"
     );
     // Only the two lifecycle events, and nothing echoed from the query.
-    let html = send("Bogus").await.unwrap().text().await.unwrap();
+    let html = send("Bogus").await;
     assert!(html.contains("Last webhook: <code>invalid_input</code>"));
-    let res = app
-        .client
-        .get(app.url("/dev?webhook=<script>x</script>"))
-        .send()
-        .await
-        .unwrap();
+    let res = app.get("/dev?webhook=<script>x</script>").await;
     assert!(!res.text().await.unwrap().contains("<script>x"));
 
     // With another key configured, dev-signed events are refused like any forgery.
     let other = spawn().await;
     let html = other
-        .client
-        .post(other.url("/dev/webhook"))
-        .form(&[("site", "a"), ("event", "AppRemoved")])
-        .send()
+        .dev_webhook("a", "AppRemoved")
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -719,24 +682,23 @@ async fn a_large_purge_lets_other_writes_through() {
         }
     });
     // Wait until the purge is visibly under way (committed chunks), not finished.
-    let mut left = ROWS;
-    for _ in 0..2000 {
-        left = rows_of(&db, SITE_A).await;
-        if left < ROWS {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
-    assert!(left < ROWS, "the purge never committed a part of its work");
+    let pool = &db;
+    eventually(
+        std::time::Duration::from_secs(10),
+        std::time::Duration::from_millis(5),
+        || async {
+            match rows_of(pool, SITE_A).await {
+                ROWS => Err("the purge never committed a part of its work".to_owned()),
+                _ => Ok(()),
+            }
+        },
+    )
+    .await;
     // While it runs: a submission, a status change and a webhook of another site all succeed,
     // each committing before the purge is done (one big transaction would make them wait).
     let id = app.submit(SITE_B, Role::Visitor, "during the purge").await;
     let r = app
-        .call(
-            "/api/feedback/set_status",
-            Some(&instance(SITE_B, Role::Owner)),
-            json!({ "id": id, "status": "resolved" }),
-        )
+        .set_status_as(&instance(SITE_B, Role::Owner), &id, "resolved")
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(

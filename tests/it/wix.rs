@@ -5,12 +5,11 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde_json::json;
 use wix_app::jobs::contact_sync::ContactSyncWorker;
-use wix_app::model::{Role, StatusFilter};
-use wix_app::server::webhooks::WEBHOOK_PATH;
-use wix_app::store::{ListQuery, PageCursor, Store};
+use wix_app::model::Role;
+use wix_app::store::Store;
 use wix_app::wix::fake::FakeWix;
 use wix_app::wix::{WixClient, WixClientOptions, WixError};
 
@@ -28,11 +27,7 @@ async fn access_tokens_map_to_roles() {
             .fake
             .mint_access_token(SITE_A, subject, &format!("{subject}-1"), 600);
         let r = app
-            .call(
-                "/api/feedback/submit",
-                Some(&token),
-                json!({ "message": format!("via {subject}") }),
-            )
+            .submit_as(&token, json!({ "message": format!("via {subject}") }))
             .await;
         assert_eq!(r.status, 200, "{subject}: {}", r.body);
         let page = app
@@ -41,11 +36,11 @@ async fn access_tokens_map_to_roles() {
         assert_eq!(page.body["items"][0]["author_kind"], role);
     }
     let owner = app.fake.mint_access_token(SITE_A, "USER", "u", 600);
-    let summary = app.call("/api/site/summary", Some(&owner), json!({})).await;
+    let summary = app.summary_as(&owner).await;
     assert_eq!(summary.status, 200, "{}", summary.body);
     assert_eq!(summary.body["instance_id"], SITE_A);
     let visitor = app.fake.mint_access_token(SITE_A, "VISITOR", "v", 600);
-    app.call("/api/site/summary", Some(&visitor), json!({}))
+    app.summary_as(&visitor)
         .await
         .assert_error(403, "forbidden");
 }
@@ -66,7 +61,7 @@ async fn token_info_rejections() {
         no_instance,
         "never-issued.a.b".to_owned(),
     ] {
-        app.call("/api/site/summary", Some(&token), json!({}))
+        app.summary_as(&token)
             .await
             .assert_error(401, "invalid_access_token");
     }
@@ -76,7 +71,7 @@ async fn token_info_rejections() {
 async fn token_info_is_cached_and_single_flight() {
     let app = spawn().await;
     let token = app.fake.mint_access_token(SITE_A, "USER", "u", 600);
-    let calls = (0..40).map(|_| app.call("/api/site/summary", Some(&token), json!({})));
+    let calls = (0..40).map(|_| app.summary_as(&token));
     for r in futures::future::join_all(calls).await {
         assert_eq!(r.status, 200, "{}", r.body);
     }
@@ -89,7 +84,7 @@ async fn token_info_is_cached_and_single_flight() {
     // Negative answers are cached too.
     let bad = "garbage-token-without-dots";
     for _ in 0..5 {
-        app.call("/api/site/summary", Some(bad), json!({}))
+        app.summary_as(bad)
             .await
             .assert_error(401, "invalid_access_token");
     }
@@ -101,13 +96,7 @@ async fn a_flood_of_garbage_tokens_is_rate_limited() {
     let app = spawn().await;
     let mut limited = 0;
     for n in 0..100 {
-        let r = app
-            .call(
-                "/api/site/summary",
-                Some(&format!("garbage-{n}")),
-                json!({}),
-            )
-            .await;
+        let r = app.summary_as(&format!("garbage-{n}")).await;
         match r.status {
             401 => r.assert_error(401, "invalid_access_token"),
             429 => {
@@ -132,15 +121,9 @@ async fn a_flood_of_garbage_tokens_is_rate_limited() {
 #[tokio::test]
 async fn signed_instances_never_reach_token_info() {
     let app = spawn().await;
-    app.call(
-        "/api/site/summary",
-        Some(&instance(SITE_A, Role::Owner)),
-        json!({}),
-    )
-    .await;
+    app.summary(SITE_A).await;
     let bad_sig = format!("{}x", instance(SITE_A, Role::Owner));
-    app.call("/api/site/summary", Some(&bad_sig), json!({}))
-        .await;
+    app.summary_as(&bad_sig).await;
     assert_eq!(app.fake.token_info_requests(), 0);
 }
 
@@ -149,11 +132,11 @@ async fn token_info_outage_is_503_and_not_cached() {
     let app = spawn().await;
     let token = app.fake.mint_access_token(SITE_A, "USER", "u", 600);
     app.fake.set_down(true);
-    app.call("/api/site/summary", Some(&token), json!({}))
+    app.summary_as(&token)
         .await
         .assert_error(503, "auth_unavailable");
     app.fake.set_down(false);
-    let r = app.call("/api/site/summary", Some(&token), json!({})).await;
+    let r = app.summary_as(&token).await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
@@ -333,22 +316,16 @@ async fn summary_has_the_site_name_and_survives_a_wix_outage() {
     let app = spawn().await;
     app.fake.set_site_name(SITE_A, "Corner Bakery");
     let owner = instance(SITE_A, Role::Owner);
-    let r = app.call("/api/site/summary", Some(&owner), json!({})).await;
+    let r = app.summary_as(&owner).await;
     assert_eq!(r.body["site_name"], "Corner Bakery", "{}", r.body);
 
     app.fake.set_down(true);
-    let b = app
-        .call(
-            "/api/site/summary",
-            Some(&instance(SITE_B, Role::Owner)),
-            json!({}),
-        )
-        .await;
+    let b = app.summary(SITE_B).await;
     assert_eq!(b.status, 200, "{}", b.body);
     assert!(b.body["site_name"].is_null());
     assert_eq!(b.body["total"], 0);
     // A cached name keeps being served during the outage.
-    let again = app.call("/api/site/summary", Some(&owner), json!({})).await;
+    let again = app.summary_as(&owner).await;
     assert_eq!(again.body["site_name"], "Corner Bakery");
 }
 
@@ -369,27 +346,18 @@ async fn wait_for_contact_state_within(
     state: &str,
     within: Duration,
 ) -> serde_json::Value {
-    let deadline = Instant::now() + within;
-    loop {
+    eventually(within, Duration::from_millis(100), || async {
         let page = app
             .list(site, json!({ "status": "all", "limit": 100 }))
             .await;
-        let item = page.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["id"] == feedback_id)
-            .cloned()
-            .expect("item listed");
+        let item = page.item(feedback_id);
         if item["contact"]["state"] == state {
-            return item;
+            Ok(item.clone())
+        } else {
+            Err(format!("contact not {state}: {item}"))
         }
-        assert!(
-            Instant::now() < deadline,
-            "contact not {state} within {within:?}: {item}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await
 }
 
 #[tokio::test]
@@ -397,9 +365,8 @@ async fn feedback_email_becomes_a_contact_and_duplicates_are_linked() {
     let app = spawn().await;
     let visitor = instance(SITE_A, Role::Visitor);
     let first = app
-        .call(
-            "/api/feedback/submit",
-            Some(&visitor),
+        .submit_as(
+            &visitor,
             json!({ "message": "hi", "email": "Fan@Example.com" }),
         )
         .await;
@@ -410,9 +377,8 @@ async fn feedback_email_becomes_a_contact_and_duplicates_are_linked() {
 
     // Same email again: Wix answers 409 and the existing contact is linked.
     let second = app
-        .call(
-            "/api/feedback/submit",
-            Some(&visitor),
+        .submit_as(
+            &visitor,
             json!({ "message": "again", "email": "fan@example.com" }),
         )
         .await;
@@ -425,14 +391,7 @@ async fn feedback_email_becomes_a_contact_and_duplicates_are_linked() {
     // No email, no contact.
     let plain = app.submit(SITE_A, Role::Visitor, "no email").await;
     let page = app.list(SITE_A, json!({ "status": "all" })).await;
-    let item = page.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["id"] == plain.as_str())
-        .unwrap()
-        .clone();
-    assert!(item["contact"].is_null());
+    assert!(page.item(&plain)["contact"].is_null());
 }
 
 #[tokio::test]
@@ -443,9 +402,8 @@ async fn a_wix_outage_delays_syncs_across_a_restart_and_loses_nothing() {
     let mut ids = Vec::new();
     for n in 0..5 {
         let r = app
-            .call(
-                "/api/feedback/submit",
-                Some(&visitor),
+            .submit_as(
+                &visitor,
                 json!({ "message": format!("m{n}"), "email": format!("p{n}@example.com") }),
             )
             .await;
@@ -458,16 +416,16 @@ async fn a_wix_outage_delays_syncs_across_a_restart_and_loses_nothing() {
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let page = app.list(SITE_A, json!({ "status": "all" })).await;
-    for item in page.body["items"].as_array().unwrap() {
+    for item in page.items() {
         assert_eq!(item["contact"]["state"], "pending", "{item}");
     }
 
     // Restart on the same database while Wix is still down, then Wix recovers.
     let app = restart(app).await;
     assert_eq!(
-        app.list(SITE_A, json!({ "status": "all" })).await.body["items"]
-            .as_array()
-            .unwrap()
+        app.list(SITE_A, json!({ "status": "all" }))
+            .await
+            .items()
             .len(),
         5
     );
@@ -483,9 +441,8 @@ async fn permanent_refusals_are_marked_failed_and_visible() {
     let app = spawn().await;
     app.fake.fail_next(1, 403, None);
     let r = app
-        .call(
-            "/api/feedback/submit",
-            Some(&instance(SITE_A, Role::Visitor)),
+        .submit_as(
+            &instance(SITE_A, Role::Visitor),
             json!({ "message": "m", "email": "x@example.com" }),
         )
         .await;
@@ -496,66 +453,34 @@ async fn permanent_refusals_are_marked_failed_and_visible() {
 
 // ---------- the outbox: removed sites, caps, age, wake-ups, fairness ----------
 
-/// A lifecycle webhook (`AppInstalled`, `AppRemoved`) for `site`, signed like Wix's testkit with
-/// the key the test server trusts, delivered; asserts it was applied.
-async fn deliver_lifecycle(app: &TestApp, event: &str, site: &str, at: DateTime<Utc>) {
-    let body = webhook_event(event, site, at);
-    let r = app.call_raw(WEBHOOK_PATH, None, "text/plain", body).await;
-    assert_eq!(r.status, 200, "{event}: {}", r.body);
-    assert_eq!(r.body["outcome"], "applied", "{event}: {}", r.body);
-}
-
+/// The app is removed from `site` (a signed `AppRemoved`, issued now); asserts it was applied.
 async fn remove_app(app: &TestApp, site: &str) {
-    deliver_lifecycle(app, "AppRemoved", site, Utc::now()).await;
+    assert_eq!(app.webhook_ok(removed(site, Utc::now())).await, "applied");
 }
 
-/// A reinstall, issued after any removal sent before it.
+/// A reinstall, issued after any removal sent before it; asserts it was applied.
 async fn reinstall_app(app: &TestApp, site: &str) {
-    deliver_lifecycle(
-        app,
-        "AppInstalled",
-        site,
-        Utc::now() + chrono::Duration::seconds(1),
-    )
-    .await;
+    let at = Utc::now() + chrono::Duration::seconds(1);
+    assert_eq!(app.webhook_ok(installed(site, at)).await, "applied");
 }
 
 /// A visitor's feedback with an email (so it gets a contact-sync row); returns its id.
 async fn submit_with_email(app: &TestApp, site: &str, email: &str) -> String {
-    let r = app
-        .call(
-            "/api/feedback/submit",
-            Some(&instance(site, Role::Visitor)),
-            json!({ "message": format!("from {email}"), "email": email }),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.body["id"].as_str().unwrap().to_owned()
+    let body = json!({ "message": format!("from {email}"), "email": email });
+    app.submit_json(site, Role::Visitor, body).await
 }
+
+/// No test site holds more rows than this (the bound on paging through one).
+const MAX_ROWS_PER_SITE: usize = 1000;
 
 /// Every feedback id of `site` that has a contact sync, with its state, read from the store: the
 /// owner's list answers 403 while the site has removed the app.
 async fn contact_states(app: &TestApp, site: &str) -> HashMap<String, String> {
-    let tenant = tenant(site);
-    let mut states = HashMap::new();
-    let mut cursor = None;
-    loop {
-        let query = ListQuery {
-            filter: StatusFilter::All,
-            limit: 100,
-            cursor,
-        };
-        let page = app.store.feedback().list(&tenant, &query).await.unwrap();
-        for item in page.items {
-            if let Some(contact) = item.contact {
-                states.insert(item.id, contact.state.as_str().to_owned());
-            }
-        }
-        match page.next_cursor {
-            Some(next) => cursor = Some(PageCursor::decode(&next).unwrap()),
-            None => return states,
-        }
-    }
+    app.stored_items(site, MAX_ROWS_PER_SITE)
+        .await
+        .into_iter()
+        .filter_map(|item| Some((item.id, item.contact?.state.as_str().to_owned())))
+        .collect()
 }
 
 async fn contact_state(app: &TestApp, site: &str, feedback_id: &str) -> String {
@@ -580,14 +505,9 @@ async fn listed_contact_states(app: &TestApp, site: &str, ids: &[&str]) -> Vec<S
         .list(site, json!({ "status": "all", "limit": 100 }))
         .await;
     assert_eq!(page.status, 200, "{}", page.body);
-    let items = page.body["items"].as_array().unwrap();
     ids.iter()
         .map(|id| {
-            let item = items
-                .iter()
-                .find(|i| i["id"] == *id)
-                .unwrap_or_else(|| panic!("{id} not listed: {}", page.body));
-            item["contact"]["state"]
+            page.item(id)["contact"]["state"]
                 .as_str()
                 .unwrap_or("<none>")
                 .to_owned()
@@ -618,7 +538,8 @@ async fn a_removed_sites_syncs_are_parked_and_resume_after_a_reinstall() {
         "a removed site's row is due: {due:?}"
     );
 
-    // The worker keeps syncing B's rows, and in all that time makes no contact for A.
+    // The worker keeps syncing B's rows, and in all that time makes no contact for A (bounded:
+    // PARKED_WATCH, plus at most one more wait for a sync).
     let mut b_rows = 0;
     while b_rows == 0 || recovered.elapsed() < PARKED_WATCH {
         let b = submit_with_email(&app, SITE_B, &format!("b{b_rows}@example.com")).await;
@@ -658,7 +579,7 @@ async fn past_the_pending_cap_a_sites_new_syncs_are_skipped() {
         ["pending", "pending", "skipped"]
     );
     let listed = app.list(SITE_A, json!({ "status": "all" })).await;
-    assert_eq!(listed.body["items"].as_array().unwrap().len(), 3);
+    assert_eq!(listed.items().len(), 3);
     // The cap is per site.
     assert_eq!(
         listed_contact_states(&app, SITE_B, &[&b]).await,
@@ -701,7 +622,10 @@ async fn syncs_past_the_maximum_age_fail_unless_their_site_is_removed() {
     );
     worker.expire_old().await;
 
-    let item = wait_for_contact_state_within(&app, SITE_A, &stale, "failed", Duration::ZERO).await;
+    // Failed at once, by that one pass.
+    let listed = app.list(SITE_A, json!({ "status": "all" })).await;
+    let item = listed.item(&stale);
+    assert_eq!(item["contact"]["state"], "failed", "{item}");
     assert!(item["contact"]["contact_id"].is_null(), "{item}");
     // B's row is parked, not given up: it syncs after B reinstalls.
     assert_eq!(contact_state(&app, SITE_B, &parked).await, "pending");
@@ -744,11 +668,19 @@ async fn one_sites_backlog_does_not_hold_up_another_sites_sync() {
     );
 
     // A's backlog still completes.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while count_in_state(&app, SITE_A, "synced").await < backlog.len() {
-        assert!(Instant::now() < deadline, "A's backlog was not worked off");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(
+        Duration::from_secs(30),
+        Duration::from_millis(100),
+        || async {
+            match count_in_state(&app, SITE_A, "synced").await {
+                n if n < backlog.len() => {
+                    Err(format!("A's backlog was not worked off: {n} synced"))
+                }
+                _ => Ok(()),
+            }
+        },
+    )
+    .await;
     assert_eq!(app.fake.contacts(SITE_A).len(), backlog.len());
 }
 
@@ -756,15 +688,13 @@ async fn one_sites_backlog_does_not_hold_up_another_sites_sync() {
 
 /// Waits (bounded) until the fake has seen `n` token requests for `site`.
 async fn wait_for_token_requests(fake: &FakeWix, site: &str, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while fake.token_requests(site) < n {
-        assert!(
-            Instant::now() < deadline,
-            "only {} token requests for {site}",
-            fake.token_requests(site)
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    eventually(Duration::from_secs(5), Duration::from_millis(5), || async {
+        match fake.token_requests(site) {
+            seen if seen < n => Err(format!("only {seen} token requests for {site}")),
+            _ => Ok(()),
+        }
+    })
+    .await;
 }
 
 #[tokio::test]

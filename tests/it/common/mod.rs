@@ -1,25 +1,21 @@
-//! A real server on a loopback port with a real SQLite file, for the HTTP tests.
+//! The support code of the HTTP tests: a real server on a loopback port with a real SQLite file
+//! and its own fake Wix, requests and replies, and bounded paging and polling. The fixtures
+//! (ids, the fixed clock, signed instances and webhooks, keys) are the crate's, defined once in
+//! `wix_app::testing`, and re-exported here.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
-use chrono::{Duration, Utc};
 use leptos::config::LeptosOptions;
 use serde_json::Value;
-use wix_app::auth::{sign_instance, InstanceClaims, InstanceVerifier, TenantId};
-use wix_app::model::Role;
+use wix_app::model::{FeedbackItem, Role, StatusFilter, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT};
+use wix_app::server::webhooks::WEBHOOK_PATH;
 use wix_app::server::{AppState, Application, Config};
-use wix_app::store::Store;
+use wix_app::store::{ListQuery, PageCursor, Store};
 use wix_app::wix::fake::FakeWix;
 
-pub const SECRET: &str = "integration-test-secret";
-pub const APP_ID: &str = "4f6c2d1e-0000-4000-8000-0000000000aa";
-pub const SITE_A: &str = "site-a-0000-4000-8000-000000000001";
-pub const SITE_B: &str = "site-b-0000-4000-8000-000000000002";
-/// Test-only RSA key pair (tests/fixtures); the server trusts the public half for webhooks.
-pub const WEBHOOK_PRIVATE_KEY: &str = include_str!("../../fixtures/webhook-test-private.pem");
-pub const WEBHOOK_PUBLIC_KEY: &str = include_str!("../../fixtures/webhook-test-public.pem");
-/// A second test key pair the server does not trust.
-pub const OTHER_PRIVATE_KEY: &str = include_str!("../../fixtures/webhook-other-private.pem");
+pub use wix_app::testing::*;
 
 pub struct TestApp {
     pub base: String,
@@ -169,45 +165,7 @@ pub async fn database_url_for(db_path: &std::path::Path) -> String {
     url.to_string()
 }
 
-pub fn instance(site: &str, role: Role) -> String {
-    instance_signed_at(site, role, Utc::now())
-}
-
-pub fn instance_signed_at(site: &str, role: Role, at: chrono::DateTime<Utc>) -> String {
-    let subject = format!("{}-{}", role.as_str(), site);
-    InstanceClaims::for_role(site, APP_ID, role, &subject, at).sign(SECRET.as_bytes())
-}
-
-/// A tenant id, obtained the only way tests may: through the instance verifier.
-pub fn tenant(site: &str) -> TenantId {
-    InstanceVerifier::new(SECRET.as_bytes(), 0)
-        .verify_at(&instance(site, Role::Owner), Utc::now())
-        .unwrap()
-        .tenant()
-        .clone()
-}
-
-/// A lifecycle webhook body (`AppInstalled`, `AppRemoved`, …) for `site` issued `at`, signed
-/// like Wix's testkit with the key the test server trusts.
-pub fn webhook_event(event: &str, site: &str, at: chrono::DateTime<Utc>) -> String {
-    wix_app::auth::sign_webhook(
-        WEBHOOK_PRIVATE_KEY,
-        event,
-        site,
-        &serde_json::json!({ "appId": APP_ID }),
-        at,
-    )
-    .unwrap()
-}
-
-pub fn raw_instance(json: &str) -> String {
-    sign_instance(SECRET.as_bytes(), json)
-}
-
-pub fn expired_instance(site: &str) -> String {
-    instance_signed_at(site, Role::Owner, Utc::now() - Duration::days(2))
-}
-
+/// An HTTP answer: status, headers and the body as JSON (a JSON string if it was not JSON).
 pub struct Reply {
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,
@@ -215,6 +173,35 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// Reads a whole response; a body that is not JSON becomes a JSON string.
+    pub async fn read(res: reqwest::Response) -> Reply {
+        let (status, headers, text) = Self::parts(res).await;
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Reads a whole response whose body must be JSON (every answer of the fake Wix).
+    pub async fn read_json(res: reqwest::Response) -> Reply {
+        let (status, headers, text) = Self::parts(res).await;
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}), status {status}: {text:?}"));
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn parts(res: reqwest::Response) -> (u16, reqwest::header::HeaderMap, String) {
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        (status, headers, res.text().await.unwrap())
+    }
+
     pub fn code(&self) -> &str {
         self.body["error"].as_str().unwrap_or("<none>")
     }
@@ -234,6 +221,29 @@ impl Reply {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
         assert!(ct.starts_with("application/json"), "content-type {ct}");
+    }
+
+    /// The `items` of a list page.
+    pub fn items(&self) -> &[Value] {
+        self.body["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no items: {}", self.body))
+    }
+
+    /// The ids of a list page's items, in order.
+    pub fn ids(&self) -> Vec<String> {
+        self.items()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// The item with this id on a list page.
+    pub fn item(&self, id: &str) -> &Value {
+        self.items()
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap_or_else(|| panic!("{id} not listed: {}", self.body))
     }
 }
 
@@ -265,6 +275,11 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
     /// `POST path` with a JSON body and an optional `Authorization`.
     pub async fn call(&self, path: &str, auth: Option<&str>, body: Value) -> Reply {
         self.call_raw(path, auth, "application/json", body.to_string())
@@ -287,33 +302,51 @@ impl TestApp {
         if let Some(auth) = auth {
             req = req.header("authorization", auth);
         }
-        Self::reply(req.send().await.unwrap()).await
+        Reply::read(req.send().await.unwrap()).await
     }
 
-    pub async fn reply(res: reqwest::Response) -> Reply {
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let text = res.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Reply {
-            status,
-            headers,
-            body,
-        }
+    /// `POST /api/feedback/submit` with the credential `auth`.
+    pub async fn submit_as(&self, auth: &str, body: Value) -> Reply {
+        self.call("/api/feedback/submit", Some(auth), body).await
     }
 
-    pub async fn submit(&self, site: &str, role: Role, message: &str) -> String {
-        let r = self
-            .call(
-                "/api/feedback/submit",
-                Some(&instance(site, role)),
-                serde_json::json!({ "message": message }),
-            )
-            .await;
+    /// `POST /api/site/summary` with the credential `auth`.
+    pub async fn summary_as(&self, auth: &str) -> Reply {
+        self.call("/api/site/summary", Some(auth), serde_json::json!({}))
+            .await
+    }
+
+    /// `site`'s summary, as its owner.
+    pub async fn summary(&self, site: &str) -> Reply {
+        self.summary_as(&instance(site, Role::Owner)).await
+    }
+
+    /// `POST /api/feedback/set_status` with the credential `auth`.
+    pub async fn set_status_as(&self, auth: &str, id: &str, status: &str) -> Reply {
+        let body = serde_json::json!({ "id": id, "status": status });
+        self.call("/api/feedback/set_status", Some(auth), body)
+            .await
+    }
+
+    /// `POST /api/feedback/delete` with the credential `auth`.
+    pub async fn delete_as(&self, auth: &str, id: &str) -> Reply {
+        let body = serde_json::json!({ "id": id });
+        self.call("/api/feedback/delete", Some(auth), body).await
+    }
+
+    /// Submits `body` as `role` of `site`; asserts it was stored and returns its id.
+    pub async fn submit_json(&self, site: &str, role: Role, body: Value) -> String {
+        let r = self.submit_as(&instance(site, role), body).await;
         assert_eq!(r.status, 200, "{}", r.body);
         r.body["id"].as_str().unwrap().to_owned()
     }
 
+    pub async fn submit(&self, site: &str, role: Role, message: &str) -> String {
+        self.submit_json(site, role, serde_json::json!({ "message": message }))
+            .await
+    }
+
+    /// One page of `site`'s list, as its owner.
     pub async fn list(&self, site: &str, body: Value) -> Reply {
         self.call(
             "/api/feedback/list",
@@ -321,5 +354,127 @@ impl TestApp {
             body,
         )
         .await
+    }
+
+    /// Every page of `site`'s list for `body`, each `next_cursor` sent back as `cursor`, for a
+    /// list of at most `max_items` (see [`all_pages`]). Asserts every page is a 200.
+    pub async fn list_pages(&self, site: &str, body: Value, max_items: usize) -> Vec<Reply> {
+        let limit = body["limit"]
+            .as_u64()
+            .map_or(LIST_DEFAULT_LIMIT as usize, |l| l as usize);
+        all_pages(max_items, limit, |cursor: Option<Value>| {
+            let mut body = body.clone();
+            if let Some(cursor) = cursor {
+                body["cursor"] = cursor;
+            }
+            async move {
+                let page = self.list(site, body).await;
+                assert_eq!(page.status, 200, "{}", page.body);
+                let next = Some(page.body["next_cursor"].clone()).filter(|c| !c.is_null());
+                (page, next)
+            }
+        })
+        .await
+    }
+
+    /// Every feedback item of `site`, newest first, read from the store (the owner's list
+    /// answers 403 while the site has removed the app), for a site of at most `max_items`.
+    pub async fn stored_items(&self, site: &str, max_items: usize) -> Vec<FeedbackItem> {
+        let tenant = tenant(site);
+        let pages = all_pages(max_items, LIST_MAX_LIMIT as usize, |cursor| {
+            let query = ListQuery {
+                filter: StatusFilter::All,
+                limit: LIST_MAX_LIMIT,
+                cursor,
+            };
+            let tenant = &tenant;
+            async move {
+                let page = self.store.feedback().list(tenant, &query).await.unwrap();
+                let next = page
+                    .next_cursor
+                    .map(|c| PageCursor::decode(&c).expect("the store's own cursor"));
+                (page.items, next)
+            }
+        })
+        .await;
+        pages.into_iter().flatten().collect()
+    }
+
+    /// Submits the `/dev` page's webhook form: `event` for demo site `site` (`a` or `b`), signed
+    /// with the development key; follows the redirect back to `/dev`.
+    pub async fn dev_webhook(&self, site: &str, event: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/dev/webhook"))
+            .form(&[("site", site), ("event", event)])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Delivers a webhook body to `POST /webhooks/wix`.
+    pub async fn webhook(&self, body: String) -> Reply {
+        self.call_raw(WEBHOOK_PATH, None, "text/plain", body).await
+    }
+
+    /// Delivers a webhook body; asserts it was acknowledged and returns its outcome.
+    pub async fn webhook_ok(&self, body: String) -> String {
+        let r = self.webhook(body).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["status"], "ok", "{}", r.body);
+        r.body["outcome"].as_str().unwrap().to_owned()
+    }
+}
+
+/// Pages through a cursor-paged list: `fetch(cursor)` answers a page and the cursor of the next
+/// page (`None` after the last), starting from `None`.
+///
+/// Bounded: a list of at most `max_items` with `limit` a page ends within
+/// `max_items / limit + 1` pages, and one that has not ended by then fails the test, instead of
+/// paging on without end (with its tenant filter removed, a list query once paged a test to
+/// 15 GB of memory).
+pub async fn all_pages<C, P, F, Fut>(max_items: usize, limit: usize, mut fetch: F) -> Vec<P>
+where
+    F: FnMut(Option<C>) -> Fut,
+    Fut: Future<Output = (P, Option<C>)>,
+{
+    let max_pages = max_items / limit.max(1) + 1;
+    let mut pages = Vec::new();
+    let mut cursor = None;
+    loop {
+        let (page, next) = fetch(cursor).await;
+        pages.push(page);
+        if next.is_none() {
+            return pages;
+        }
+        assert!(
+            pages.len() < max_pages,
+            "the list did not end within {max_pages} pages of {limit}, though it holds at most \
+             {max_items} items: its cursor does not run out"
+        );
+        cursor = next;
+    }
+}
+
+/// Calls `check` every `every` until it answers `Ok`, for at most `within` (a check that is
+/// still running then is cut off); then fails with the last `Err`, which says what was awaited
+/// and what was seen.
+pub async fn eventually<T, F, Fut>(within: Duration, every: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let not_yet = match tokio::time::timeout(left, check()).await {
+            Ok(Ok(done)) => return done,
+            Ok(Err(not_yet)) => not_yet,
+            Err(_) => "a check still running at the deadline".to_owned(),
+        };
+        assert!(
+            Instant::now() < deadline,
+            "not within {within:?}: {not_yet}"
+        );
+        tokio::time::sleep(every).await;
     }
 }
