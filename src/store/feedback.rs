@@ -213,10 +213,10 @@ impl<'a> FeedbackRepo<'a> {
         let mut counts = FeedbackCounts::default();
         for row in rows {
             let n: i64 = row.try_get("n")?;
-            match FeedbackStatus::parse(row.try_get("status")?) {
-                Some(FeedbackStatus::Open) => counts.open = n,
-                Some(FeedbackStatus::Resolved) => counts.resolved = n,
-                None => {}
+            match row.try_get::<&str, _>("status")?.parse() {
+                Ok(FeedbackStatus::Open) => counts.open = n,
+                Ok(FeedbackStatus::Resolved) => counts.resolved = n,
+                Err(_) => {}
             }
         }
         Ok(counts)
@@ -244,13 +244,13 @@ impl ListedRow<'_> {
     fn into_item(self) -> FeedbackItem {
         FeedbackItem {
             rating: self.rating.and_then(|r| u8::try_from(r).ok()),
-            status: FeedbackStatus::parse(&self.status).unwrap_or(FeedbackStatus::Open),
+            status: self.status.parse().unwrap_or(FeedbackStatus::Open),
             created_at: rfc3339(self.created_at),
-            author_kind: Role::parse(&self.author_kind).unwrap_or(Role::Visitor),
+            author_kind: self.author_kind.parse().unwrap_or(Role::Visitor),
             contact: self
                 .sync_state
                 .as_deref()
-                .and_then(ContactSyncState::parse)
+                .and_then(|state| state.parse::<ContactSyncState>().ok())
                 .map(|state| ContactSync {
                     state,
                     contact_id: self.contact_id,
