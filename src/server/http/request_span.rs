@@ -16,8 +16,8 @@ use tracing::Span;
 const MAX_REQUEST_ID_LEN: usize = 64;
 
 /// A client's `x-request-id` is kept (and logged, and echoed) only when it is at most
-/// [`MAX_REQUEST_ID_LEN`] characters of `[A-Za-z0-9._-]`; anything else is dropped here and replaced by a fresh id, so
-/// clients cannot inject text into logs or responses.
+/// [`MAX_REQUEST_ID_LEN`] characters of `[A-Za-z0-9._-]`; anything else is dropped here and
+/// replaced by a fresh id, so clients cannot inject text into logs or responses.
 pub(super) async fn drop_unsafe_request_id(mut req: Request, next: Next) -> Response {
     let headers = req.headers();
     let ids = headers.get_all("x-request-id");

@@ -4,7 +4,7 @@
 //! cached in memory and in the database (restarts and other replicas reuse it), refreshed a few
 //! minutes before it expires, fetched by one request however many calls need it at once, and
 //! dropped and fetched again once when Wix answers 401. Calls are throttled per instance to
-//! Wix's 200 requests/minute and retried with exponential backoff and jitter on 429, 5xx and
+//! Wix's rate limit ([`WIX_REQUESTS_PER_MINUTE`]) and retried with exponential backoff and jitter on 429, 5xx and
 //! timeouts, honouring `Retry-After`, within an attempt budget and an overall deadline.
 //!
 //! One concept per file: this one is the client and its public calls; `token.rs` is where the
@@ -29,6 +29,9 @@ use crate::secret::Secret;
 use crate::store::Store;
 use token::{AppToken, TokenExpiry};
 
+/// Wix's documented rate limit: requests per minute per instance.
+pub const WIX_REQUESTS_PER_MINUTE: u32 = 200;
+
 /// Tuning knobs; the defaults suit production, tests shrink them.
 #[derive(Debug, Clone)]
 pub struct WixClientOptions {
@@ -41,7 +44,7 @@ pub struct WixClientOptions {
     pub request_timeout: Duration,
     /// For the whole call, retries included.
     pub deadline: Duration,
-    /// Wix's documented limit is 200 requests per minute per instance.
+    /// Calls per minute per instance; defaults to Wix's limit, [`WIX_REQUESTS_PER_MINUTE`].
     pub per_instance_per_minute: u32,
 }
 
@@ -54,7 +57,7 @@ impl Default for WixClientOptions {
             max_backoff: Duration::from_secs(5),
             request_timeout: Duration::from_secs(10),
             deadline: Duration::from_secs(20),
-            per_instance_per_minute: 200,
+            per_instance_per_minute: WIX_REQUESTS_PER_MINUTE,
         }
     }
 }
