@@ -12,7 +12,8 @@ use crate::model::Role;
 
 /// The payload fields this app reads. Unknown fields are ignored; all of these may be absent.
 /// Fields borrow from the decoded JSON (`Cow` only allocates for strings with escapes): only the
-/// instance id and the subject are copied out, into the [`VerifiedIdentity`](crate::auth::VerifiedIdentity).
+/// instance id and the subject are copied out, into the
+/// [`VerifiedIdentity`](crate::auth::VerifiedIdentity).
 #[derive(Debug, Deserialize)]
 pub(super) struct Payload<'a> {
     #[serde(rename = "instanceId", default, borrow)]

@@ -26,8 +26,9 @@ use crate::server::webhooks::{MAX_WEBHOOK_BODY_BYTES, WEBHOOK_PATH};
 /// limit, a slow body costs only its connection (capped by `MAX_CONNECTIONS`) and its bytes.
 ///
 /// At most one byte more than the route's limit is read ([`MAX_BODY_BYTES`],
-/// [`MAX_WEBHOOK_BODY_BYTES`] on the webhook route), and a body that declares more is passed on unread: the size limits inside (the
-/// `RequestBodyLimitLayer` and the webhook handler's own) still answer 413 exactly as before.
+/// [`MAX_WEBHOOK_BODY_BYTES`] on the webhook route), and a body that declares more is passed on
+/// unread: the size limits inside (the `RequestBodyLimitLayer` and the webhook handler's own)
+/// still answer 413 exactly as before.
 /// Requests without a body (GET, HEAD, OPTIONS, or an empty body) pass straight through.
 pub(super) async fn read_body_in_time(
     State(deadline): State<Duration>,

@@ -12,7 +12,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::server::Config;
 
 /// Exactly the app's `*.wix.run` origin and `ALLOWED_ORIGINS`; in dev also any loopback origin.
-pub fn cors(config: &Config) -> CorsLayer {
+pub(super) fn cors(config: &Config) -> CorsLayer {
     let exact: HashSet<String> = std::iter::once(config.wix_run_origin())
         .chain(config.allowed_origins.iter().cloned())
         .collect();

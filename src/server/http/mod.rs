@@ -38,7 +38,7 @@ use super::{AppState, Config};
 use crate::api::{ApiError, ErrorCode};
 use api_json::api_json_edges;
 use body_deadline::read_body_in_time;
-pub use cors::cors;
+use cors::cors;
 use request_span::{drop_unsafe_request_id, trace_layer};
 
 /// Request bodies larger than this are refused with 413 before any handler runs.
@@ -49,8 +49,8 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// Wraps the router in the edge layers. The last layer added is the outermost, so CORS sees
 /// (and answers preflights for) every request first, including 404s and errors. The body limit
 /// ([`MAX_BODY_BYTES`]) is the innermost layer of the app router, added in `router`. Request
-/// bodies are read whole ([`read_body_in_time`](body_deadline::read_body_in_time)) before the concurrency limit, so only requests
-/// that are ready to be handled compete for its permits.
+/// bodies are read whole ([`read_body_in_time`]) before the concurrency limit, so only
+/// requests that are ready to be handled compete for its permits.
 pub fn edges(router: Router, config: &Config) -> Router {
     let frame_ancestors =
         HeaderValue::from_str(&format!("frame-ancestors {}", config.frame_ancestors))

@@ -4,8 +4,9 @@
 //! cached in memory and in the database (restarts and other replicas reuse it), refreshed a few
 //! minutes before it expires, fetched by one request however many calls need it at once, and
 //! dropped and fetched again once when Wix answers 401. Calls are throttled per instance to
-//! Wix's rate limit ([`WIX_REQUESTS_PER_MINUTE`]) and retried with exponential backoff and jitter on 429, 5xx and
-//! timeouts, honouring `Retry-After`, within an attempt budget and an overall deadline.
+//! Wix's rate limit ([`WIX_REQUESTS_PER_MINUTE`]) and retried with exponential backoff and
+//! jitter on 429, 5xx and timeouts, honouring `Retry-After`, within an attempt budget and an
+//! overall deadline.
 //!
 //! One concept per file: this one is the client and its public calls; `token.rs` is where the
 //! app token comes from (memory, database, Wix; single-flight; dropped on 401); `retry.rs` is
