@@ -1,10 +1,21 @@
 //! Domain vocabulary shared by the server and the browser: who is calling and what feedback is.
+//!
+//! Each enum's names are written once: serde's `rename_all` and strum's `serialize_all` apply the
+//! same `snake_case` rule, strum derives both directions (`as_str` through [`IntoStaticStr`],
+//! `str::parse` through [`EnumString`]) for the database and logs, and the tests below pin every
+//! spelling and prove serde and strum agree. The strings are stored in SQLite and sent to the
+//! browser: renaming a variant is a migration and a contract change.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr};
 
 /// What a verified caller may be. Decided by the verifier, never by the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString,
+)]
+#[cfg_attr(test, derive(strum::VariantArray))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     /// The site owner (or a collaborator with owner rights) in the Wix dashboard.
     Owner,
@@ -16,26 +27,17 @@ pub enum Role {
 
 impl Role {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Member => "member",
-            Role::Visitor => "visitor",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "owner" => Some(Role::Owner),
-            "member" => Some(Role::Member),
-            "visitor" => Some(Role::Visitor),
-            _ => None,
-        }
+        self.into()
     }
 }
 
 /// Whether the site owner has dealt with a piece of feedback.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString,
+)]
+#[cfg_attr(test, derive(strum::VariantArray))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum FeedbackStatus {
     Open,
     Resolved,
@@ -43,18 +45,7 @@ pub enum FeedbackStatus {
 
 impl FeedbackStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            FeedbackStatus::Open => "open",
-            FeedbackStatus::Resolved => "resolved",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "open" => Some(FeedbackStatus::Open),
-            "resolved" => Some(FeedbackStatus::Resolved),
-            _ => None,
-        }
+        self.into()
     }
 }
 
@@ -101,8 +92,12 @@ pub struct ContactSync {
     pub contact_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr, EnumString,
+)]
+#[cfg_attr(test, derive(strum::VariantArray))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ContactSyncState {
     /// Waiting for the worker (also while Wix is unreachable).
     Pending,
@@ -116,22 +111,7 @@ pub enum ContactSyncState {
 
 impl ContactSyncState {
     pub fn as_str(self) -> &'static str {
-        match self {
-            ContactSyncState::Pending => "pending",
-            ContactSyncState::Synced => "synced",
-            ContactSyncState::Failed => "failed",
-            ContactSyncState::Skipped => "skipped",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "pending" => Some(ContactSyncState::Pending),
-            "synced" => Some(ContactSyncState::Synced),
-            "failed" => Some(ContactSyncState::Failed),
-            "skipped" => Some(ContactSyncState::Skipped),
-            _ => None,
-        }
+        self.into()
     }
 }
 
@@ -141,3 +121,71 @@ pub const EMAIL_MAX_CHARS: usize = 254;
 pub const RATING_RANGE: std::ops::RangeInclusive<i64> = 1..=5;
 pub const LIST_DEFAULT_LIMIT: u32 = 20;
 pub const LIST_MAX_LIMIT: u32 = 100;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::de::DeserializeOwned;
+    use std::fmt::Debug;
+    use std::str::FromStr;
+    use strum::VariantArray;
+
+    /// `expected` names every variant exactly once with its spelling; each one must come out of
+    /// `as_str` (strum), `parse` (strum) and serde the same way, and nothing else may parse.
+    fn assert_names<T>(expected: &[(T, &str)], as_str: fn(T) -> &'static str)
+    where
+        T: VariantArray + Copy + PartialEq + Debug + Serialize + DeserializeOwned + FromStr,
+    {
+        assert_eq!(expected.len(), T::VARIANTS.len(), "every variant is listed");
+        for variant in T::VARIANTS {
+            assert!(expected.iter().any(|(v, _)| v == variant), "{variant:?}");
+        }
+        for &(variant, name) in expected {
+            assert_eq!(as_str(variant), name);
+            assert_eq!(name.parse::<T>().ok(), Some(variant), "{name}");
+            assert_eq!(serde_json::to_value(variant).unwrap(), name);
+            assert_eq!(serde_json::from_value::<T>(name.into()).unwrap(), variant);
+            assert!(
+                name.to_uppercase().parse::<T>().is_err(),
+                "{name} is case-sensitive"
+            );
+        }
+        assert!("".parse::<T>().is_err());
+    }
+
+    #[test]
+    fn role_names() {
+        assert_names(
+            &[
+                (Role::Owner, "owner"),
+                (Role::Member, "member"),
+                (Role::Visitor, "visitor"),
+            ],
+            Role::as_str,
+        );
+    }
+
+    #[test]
+    fn feedback_status_names() {
+        assert_names(
+            &[
+                (FeedbackStatus::Open, "open"),
+                (FeedbackStatus::Resolved, "resolved"),
+            ],
+            FeedbackStatus::as_str,
+        );
+    }
+
+    #[test]
+    fn contact_sync_state_names() {
+        assert_names(
+            &[
+                (ContactSyncState::Pending, "pending"),
+                (ContactSyncState::Synced, "synced"),
+                (ContactSyncState::Failed, "failed"),
+                (ContactSyncState::Skipped, "skipped"),
+            ],
+            ContactSyncState::as_str,
+        );
+    }
+}

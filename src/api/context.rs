@@ -54,7 +54,7 @@ impl Caller {
                 return Err(state.rate_limits.auth_failure(client, error));
             }
         };
-        // Shown on the request's log span (see server::http::trace_layer).
+        // Shown on the request's log span (see server::http::request_span::trace_layer).
         let span = tracing::Span::current();
         span.record("instance_id", identity.tenant().as_str());
         span.record("role", identity.role().as_str());

@@ -14,10 +14,17 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use leptos::server_fn::{Bytes, Encodes};
 use serde::{Deserialize, Serialize};
+use strum::IntoStaticStr;
 
 /// Stable, documented error codes. Renaming one is a breaking change of the HTTP contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// The spelling is derived once from the variant name by the same `snake_case` rule for serde
+/// (the JSON body) and strum ([`ErrorCode::as_str`], for logs and hand-built bodies); the tests
+/// pin every code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr)]
+#[cfg_attr(test, derive(strum::VariantArray))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ErrorCode {
     // 400
     InvalidInput,
@@ -92,35 +99,7 @@ impl ErrorCode {
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::InvalidInput => "invalid_input",
-            ErrorCode::InvalidWebhook => "invalid_webhook",
-            ErrorCode::MissingAuthorization => "missing_authorization",
-            ErrorCode::AuthorizationTooLong => "authorization_too_long",
-            ErrorCode::MalformedInstance => "malformed_instance",
-            ErrorCode::InvalidSignature => "invalid_signature",
-            ErrorCode::MissingInstanceId => "missing_instance_id",
-            ErrorCode::InstanceExpired => "instance_expired",
-            ErrorCode::InstanceNotYetValid => "instance_not_yet_valid",
-            ErrorCode::InvalidAccessToken => "invalid_access_token",
-            ErrorCode::TooManyRequests => "too_many_requests",
-            ErrorCode::AuthUnavailable => "auth_unavailable",
-            ErrorCode::Overloaded => "overloaded",
-            ErrorCode::Timeout => "timeout",
-            ErrorCode::HeadersTooLarge => "headers_too_large",
-            ErrorCode::InvalidWebhookSignature => "invalid_webhook_signature",
-            ErrorCode::Forbidden => "forbidden",
-            ErrorCode::InstanceRemoved => "instance_removed",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::MethodNotAllowed => "method_not_allowed",
-            ErrorCode::RequestTimeout => "request_timeout",
-            ErrorCode::PayloadTooLarge => "payload_too_large",
-            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
-            ErrorCode::Internal => "internal",
-            ErrorCode::Unavailable => "unavailable",
-            ErrorCode::Network => "network",
-            ErrorCode::Unknown => "unknown",
-        }
+        self.into()
     }
 
     /// Authentication failed: the page should tell the user to open the app from Wix again.
@@ -331,3 +310,68 @@ mod from_layers {
 }
 #[cfg(feature = "ssr")]
 pub use from_layers::auth_code;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strum::VariantArray;
+
+    /// The codes as README's Errors table documents them: part of the HTTP contract.
+    const CODES: [(ErrorCode, &str); 27] = [
+        (ErrorCode::InvalidInput, "invalid_input"),
+        (ErrorCode::InvalidWebhook, "invalid_webhook"),
+        (ErrorCode::MissingAuthorization, "missing_authorization"),
+        (ErrorCode::AuthorizationTooLong, "authorization_too_long"),
+        (ErrorCode::MalformedInstance, "malformed_instance"),
+        (ErrorCode::InvalidSignature, "invalid_signature"),
+        (ErrorCode::MissingInstanceId, "missing_instance_id"),
+        (ErrorCode::InstanceExpired, "instance_expired"),
+        (ErrorCode::InstanceNotYetValid, "instance_not_yet_valid"),
+        (ErrorCode::InvalidAccessToken, "invalid_access_token"),
+        (
+            ErrorCode::InvalidWebhookSignature,
+            "invalid_webhook_signature",
+        ),
+        (ErrorCode::Forbidden, "forbidden"),
+        (ErrorCode::InstanceRemoved, "instance_removed"),
+        (ErrorCode::NotFound, "not_found"),
+        (ErrorCode::MethodNotAllowed, "method_not_allowed"),
+        (ErrorCode::RequestTimeout, "request_timeout"),
+        (ErrorCode::PayloadTooLarge, "payload_too_large"),
+        (ErrorCode::UnsupportedMediaType, "unsupported_media_type"),
+        (ErrorCode::TooManyRequests, "too_many_requests"),
+        (ErrorCode::Internal, "internal"),
+        (ErrorCode::Unavailable, "unavailable"),
+        (ErrorCode::AuthUnavailable, "auth_unavailable"),
+        (ErrorCode::Overloaded, "overloaded"),
+        (ErrorCode::Timeout, "timeout"),
+        (ErrorCode::HeadersTooLarge, "headers_too_large"),
+        (ErrorCode::Network, "network"),
+        (ErrorCode::Unknown, "unknown"),
+    ];
+
+    #[test]
+    fn codes_are_spelled_once_and_round_trip() {
+        assert_eq!(
+            CODES.len(),
+            ErrorCode::VARIANTS.len(),
+            "every code is listed"
+        );
+        for code in ErrorCode::VARIANTS {
+            assert!(CODES.iter().any(|(c, _)| c == code), "{code:?}");
+        }
+        for (code, name) in CODES {
+            assert_eq!(code.as_str(), name);
+            assert_eq!(serde_json::to_value(code).unwrap(), name);
+            assert_eq!(
+                serde_json::from_value::<ErrorCode>(name.into()).unwrap(),
+                code
+            );
+        }
+        // A code from a newer server still decodes.
+        assert_eq!(
+            serde_json::from_value::<ErrorCode>("brand_new_code".into()).unwrap(),
+            ErrorCode::Unknown
+        );
+    }
+}

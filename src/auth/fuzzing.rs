@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::access_token::{verdict_from_body, Verdict};
-use super::{AuthError, VerifiedIdentity, WebhookError, WebhookEvent};
+use super::{AccessTokenOptions, AuthError, VerifiedIdentity, WebhookError, WebhookEvent};
 
 /// The credential inside an `Authorization` header, and whether it would be checked locally as
 /// a signed instance (`true`) or sent to Token Info (`false`).
@@ -17,14 +17,15 @@ pub fn credential_from_header(header: &[u8]) -> Result<(&str, bool), AuthError> 
     Ok((credential, super::is_instance_shaped(credential)))
 }
 
-/// A Token Info answer body judged for `app_id` as of `now` (Unix seconds), with the default
-/// five-minute cap on trust: the identity and how long it would be cached.
+/// A Token Info answer body judged for `app_id` as of `now` (Unix seconds), with the default cap
+/// on trust ([`AccessTokenOptions::max_ttl`]): the identity and how long it would be cached.
 pub fn token_info(
     body: &[u8],
     app_id: &str,
     now: i64,
 ) -> Result<(VerifiedIdentity, Duration), AuthError> {
-    match verdict_from_body(body, app_id, Duration::from_secs(300), now)? {
+    let max_ttl = AccessTokenOptions::default().max_ttl;
+    match verdict_from_body(body, app_id, max_ttl, now)? {
         Verdict::Valid {
             instance_id,
             role,

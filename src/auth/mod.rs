@@ -14,8 +14,6 @@ pub mod fuzzing;
 mod identity;
 mod instance;
 mod webhook;
-#[cfg(any(test, feature = "dev-tools"))]
-mod webhook_signing;
 
 use std::net::IpAddr;
 
@@ -23,12 +21,12 @@ pub use access_token::{AccessTokenOptions, AccessTokenVerifier};
 pub use error::AuthError;
 pub use identity::{TenantId, VerifiedIdentity};
 pub use instance::{sign_instance, InstanceClaims, InstanceVerifier, MAX_AUTHORIZATION_LEN};
+#[cfg(any(test, feature = "dev-tools"))]
+pub use webhook::{sign_webhook, DEV_WEBHOOK_PRIVATE_KEY};
 pub use webhook::{
     WebhookError, WebhookEvent, WebhookPublicKey, WebhookVerifier, APP_INSTALLED, APP_REMOVED,
     DEV_WEBHOOK_PUBLIC_KEY, WEBHOOK_LEEWAY_SECS, WIX_ISSUER,
 };
-#[cfg(any(test, feature = "dev-tools"))]
-pub use webhook_signing::{sign_webhook, DEV_WEBHOOK_PRIVATE_KEY};
 
 /// Both verifiers behind one call.
 #[derive(Clone)]

@@ -48,8 +48,9 @@ pub fn parse(args: Vec<std::ffi::OsString>) -> Result<Command, String> {
             let role: String = args
                 .value_from_str("--role")
                 .map_err(|_| "sign-instance needs --role owner|member|visitor".to_owned())?;
-            let role = Role::parse(&role)
-                .ok_or_else(|| format!("--role must be owner, member or visitor, not {role:?}"))?;
+            let role: Role = role
+                .parse()
+                .map_err(|_| format!("--role must be owner, member or visitor, not {role:?}"))?;
             let subject: Option<String> = args
                 .opt_value_from_str("--subject")
                 .map_err(|e| e.to_string())?;

@@ -21,8 +21,8 @@
 //! - Every request carries `ConnectInfo<SocketAddr>` (the TCP peer), which
 //!   [`super::client_addr::resolve_client`] reads.
 //!
-//! The body-read deadline is not here but in the router's edges (`http::read_body_in_time`),
-//! because it must answer with a JSON 408.
+//! The body-read deadline is not here but in the router's edges
+//! (`http::body_deadline::read_body_in_time`), because it must answer with a JSON 408.
 //!
 //! Only HTTP/1.1 is served (like `axum::serve` with axum's default features): the app sits
 //! behind a TLS-terminating proxy that speaks HTTP/1.1 to it. Protocol upgrades are not served.

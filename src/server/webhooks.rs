@@ -1,11 +1,12 @@
 //! `POST /webhooks/wix` and the background purge: how the app learns that a site installed or
 //! removed it, and forgets a removed site's data after `DATA_RETENTION_DAYS`.
 //!
-//! The body is read here, with its own size limit (Wix events are small, but up to 256 KiB is
-//! allowed, more than the API's 16 KiB), then verified by [`crate::auth::WebhookVerifier`] and recorded by
-//! [`crate::store::InstanceRepo`], which makes redeliveries and late events harmless. Answers are
-//! JSON: 200 for every verified event (also types we do not act on, so Wix does not retry them),
-//! 400/401/413 for bad input, and 500 only when our database fails (Wix then retries).
+//! The body is read here, with its own size limit (Wix events are small, but up to
+//! [`MAX_WEBHOOK_BODY_BYTES`] is allowed, more than the API's `http::MAX_BODY_BYTES`), then
+//! verified by [`crate::auth::WebhookVerifier`] and recorded by [`crate::store::InstanceRepo`],
+//! which makes redeliveries and late events harmless. Answers are JSON: 200 for every verified
+//! event (also types we do not act on, so Wix does not retry them), 400/401/413 for bad input,
+//! and 500 only when our database fails (Wix then retries).
 
 use std::time::Duration as StdDuration;
 

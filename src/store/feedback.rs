@@ -233,10 +233,10 @@ impl<'a> FeedbackRepo<'a> {
 impl FeedbackCounts {
     /// Adds one `(status, count)` row of a `GROUP BY status` query.
     pub(super) fn add(&mut self, status: &str, n: i64) {
-        match FeedbackStatus::parse(status) {
-            Some(FeedbackStatus::Open) => self.open = n,
-            Some(FeedbackStatus::Resolved) => self.resolved = n,
-            None => {}
+        match status.parse() {
+            Ok(FeedbackStatus::Open) => self.open = n,
+            Ok(FeedbackStatus::Resolved) => self.resolved = n,
+            Err(_) => {}
         }
     }
 }
@@ -281,13 +281,13 @@ impl ListedRow<'_> {
     fn into_item(self) -> FeedbackItem {
         FeedbackItem {
             rating: self.rating.and_then(|r| u8::try_from(r).ok()),
-            status: FeedbackStatus::parse(&self.status).unwrap_or(FeedbackStatus::Open),
+            status: self.status.parse().unwrap_or(FeedbackStatus::Open),
             created_at: rfc3339(self.created_at),
-            author_kind: Role::parse(&self.author_kind).unwrap_or(Role::Visitor),
+            author_kind: self.author_kind.parse().unwrap_or(Role::Visitor),
             contact: self
                 .sync_state
                 .as_deref()
-                .and_then(ContactSyncState::parse)
+                .and_then(|state| state.parse::<ContactSyncState>().ok())
                 .map(|state| ContactSync {
                     state,
                     contact_id: self.contact_id,

@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sqlx::Row;
+use strum::{EnumString, IntoStaticStr};
 
 use super::{postgres, Db, RemovedInstances, StoreError};
 use crate::auth::TenantId;
@@ -32,8 +33,11 @@ pub struct DeliveredEvent<'a> {
     pub received_at: DateTime<Utc>,
 }
 
-/// What recording an event did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What recording an event did. [`Outcome::as_str`] is the webhook answer's `outcome` and the
+/// log field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, IntoStaticStr)]
+#[cfg_attr(test, derive(strum::VariantArray))]
+#[strum(serialize_all = "snake_case")]
 pub enum Outcome {
     /// The instance's state now reflects the event.
     Applied,
@@ -47,16 +51,14 @@ pub enum Outcome {
 
 impl Outcome {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Applied => "applied",
-            Outcome::Duplicate => "duplicate",
-            Outcome::Stale => "stale",
-            Outcome::Ignored => "ignored",
-        }
+        self.into()
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `instances.status`, as stored (the table's CHECK constraint lists the same names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, IntoStaticStr, EnumString)]
+#[cfg_attr(test, derive(strum::VariantArray))]
+#[strum(serialize_all = "snake_case")]
 pub enum InstanceStatus {
     Active,
     Removed,
@@ -64,18 +66,7 @@ pub enum InstanceStatus {
 
 impl InstanceStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            InstanceStatus::Active => "active",
-            InstanceStatus::Removed => "removed",
-        }
-    }
-
-    pub(super) fn parse(s: &str) -> Option<Self> {
-        match s {
-            "active" => Some(InstanceStatus::Active),
-            "removed" => Some(InstanceStatus::Removed),
-            _ => None,
-        }
+        self.into()
     }
 }
 
@@ -213,7 +204,7 @@ impl<'a> InstanceRepo<'a> {
             }
             Some(row) => {
                 let last: i64 = row.try_get("last_event_at")?;
-                let status = InstanceStatus::parse(row.try_get("status")?);
+                let status: Option<InstanceStatus> = row.try_get::<&str, _>("status")?.parse().ok();
                 if order_us < last {
                     Outcome::Stale
                 } else {
@@ -263,7 +254,9 @@ impl<'a> InstanceRepo<'a> {
         .await?;
         row.map(|row| {
             Ok(InstanceRecord {
-                status: InstanceStatus::parse(row.try_get("status")?)
+                status: row
+                    .try_get::<&str, _>("status")?
+                    .parse()
                     .unwrap_or(InstanceStatus::Active),
                 installed_at: row.try_get("installed_at")?,
                 removed_at: row.try_get("removed_at")?,
@@ -393,5 +386,40 @@ async fn delete_feedback_before(
         }
         // Let queued writers have the connection between chunks.
         tokio::task::yield_now().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strum::VariantArray;
+
+    #[test]
+    fn instance_status_names_round_trip() {
+        let names = [
+            (InstanceStatus::Active, "active"),
+            (InstanceStatus::Removed, "removed"),
+        ];
+        assert_eq!(names.len(), InstanceStatus::VARIANTS.len());
+        for (status, name) in names {
+            assert_eq!(status.as_str(), name);
+            assert_eq!(name.parse::<InstanceStatus>(), Ok(status));
+        }
+        assert!("Active".parse::<InstanceStatus>().is_err());
+        assert!("".parse::<InstanceStatus>().is_err());
+    }
+
+    #[test]
+    fn outcome_names() {
+        let names = [
+            (Outcome::Applied, "applied"),
+            (Outcome::Duplicate, "duplicate"),
+            (Outcome::Stale, "stale"),
+            (Outcome::Ignored, "ignored"),
+        ];
+        assert_eq!(names.len(), Outcome::VARIANTS.len());
+        for (outcome, name) in names {
+            assert_eq!(outcome.as_str(), name);
+        }
     }
 }

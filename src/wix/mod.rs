@@ -9,7 +9,7 @@ mod error;
 pub mod fake;
 
 pub use apps::SiteInfo;
-pub use client::{WixClient, WixClientOptions};
+pub use client::{WixClient, WixClientOptions, WIX_REQUESTS_PER_MINUTE};
 pub use error::WixError;
 
 /// Production base URL of the Wix REST APIs.

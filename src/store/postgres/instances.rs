@@ -70,7 +70,7 @@ pub(in crate::store) async fn record(
         }
         Some(row) => {
             let last: i64 = row.try_get("last_event_at")?;
-            let status = InstanceStatus::parse(row.try_get("status")?);
+            let status: Option<InstanceStatus> = row.try_get::<&str, _>("status")?.parse().ok();
             if order_us < last {
                 Outcome::Stale
             } else {
@@ -126,7 +126,10 @@ pub(in crate::store) async fn get(
     .await?;
     row.map(|row| {
         Ok(InstanceRecord {
-            status: InstanceStatus::parse(row.try_get("status")?).unwrap_or(InstanceStatus::Active),
+            status: row
+                .try_get::<&str, _>("status")?
+                .parse()
+                .unwrap_or(InstanceStatus::Active),
             installed_at: row.try_get("installed_at")?,
             removed_at: row.try_get("removed_at")?,
             last_event_at: row.try_get("last_event_at")?,

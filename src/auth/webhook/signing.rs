@@ -1,6 +1,6 @@
 //! Signing webhook events like Wix does: development and test tooling only.
 //!
-//! Real events are signed by Wix; the app only verifies them (`webhook.rs`). Signing exists for
+//! Real events are signed by Wix; the app only verifies them (`verify.rs`). Signing exists for
 //! the `sign-webhook` CLI, the `/dev` page's lifecycle panel and the tests, so it compiles only
 //! with the `dev-tools` feature (or in the crate's own unit tests), and the committed development
 //! private key never reaches a production binary.
@@ -11,7 +11,7 @@ use serde_json::Value;
 
 /// DEVELOPMENT ONLY. The private half of `dev/`'s key pair: signs events for `wix-app
 /// sign-webhook` and the `/dev` page. It is public, so production refuses its public half.
-pub const DEV_WEBHOOK_PRIVATE_KEY: &str = include_str!("../../dev/webhook-dev-private.pem");
+pub const DEV_WEBHOOK_PRIVATE_KEY: &str = include_str!("../../../dev/webhook-dev-private.pem");
 
 /// Signs an event the way Wix's webhook testkit does:
 /// `{data: JSON.stringify({instanceId, eventType, data: JSON.stringify(body)}), iat}`, RS256.

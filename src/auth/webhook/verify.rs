@@ -1,177 +1,19 @@
-//! Wix webhooks: the request body is a JWT signed RS256 with the app's key.
+//! [`WebhookVerifier`]: the token as such. Refuses every algorithm but RS256 before any key is
+//! touched, checks the signature against the configured public key and `iss`/`aud` when present,
+//! then hands the claims to `event.rs`.
 //!
-//! This lives in `auth` because a verified webhook is the second (and only other) place a
-//! [`TenantId`] may come from: the `instanceId` inside a token whose signature checked out
-//! against the configured public key. Nothing else in the server can turn webhook input into a
-//! tenant.
-//!
-//! What is accepted is exactly what Wix sends (wix-platform.md, "Webhooks"): header `alg` RS256
-//! and nothing else (not `none`, not HS256 even when keyed with the public key's bytes); claims
-//! `{data, iat}` at minimum, where `data` is a JSON *string* holding
-//! `{eventType, instanceId, identity?, data?}`, and the inner `identity` and `data` are JSON
-//! strings too. `exp`, `nbf`, `iat` are checked with a small leeway when present; `iss` and `aud`
-//! must be `wix.com` and the app id when present.
+//! Kept apart from the claims parsing so that this file is exactly the part an attacker must get
+//! past without the private key: header, algorithm, signature.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde::Deserialize;
+use jsonwebtoken::{Algorithm, Validation};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-use super::TenantId;
-
-/// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
-pub const WEBHOOK_LEEWAY_SECS: i64 = 60;
-/// The issuer Wix puts in `iss` (when it sends one).
-pub const WIX_ISSUER: &str = "wix.com";
-/// Event types this app acts on. Others are acknowledged and logged.
-pub const APP_INSTALLED: &str = "AppInstalled";
-pub const APP_REMOVED: &str = "AppRemoved";
-
-/// The public half of the app's webhook key, parsed once at start-up.
-#[derive(Clone)]
-pub struct WebhookPublicKey {
-    key: DecodingKey,
-    /// The key material (modulus, exponent), kept to recognise the committed development key
-    /// whatever its encoding (SPKI, PKCS#1, bare base64, other line breaks).
-    material: KeyMaterial,
-}
-
-/// An RSA public key's modulus and exponent, big-endian.
-#[derive(Clone, PartialEq, Eq)]
-struct KeyMaterial {
-    n: Vec<u8>,
-    e: Vec<u8>,
-}
-
-impl KeyMaterial {
-    fn from_pem(pem: &str) -> Option<Self> {
-        use rsa::pkcs1::DecodeRsaPublicKey as _;
-        use rsa::pkcs8::DecodePublicKey as _;
-        use rsa::traits::PublicKeyParts as _;
-        let key = rsa::RsaPublicKey::from_public_key_pem(pem)
-            .or_else(|_| rsa::RsaPublicKey::from_pkcs1_pem(pem))
-            .ok()?;
-        Some(Self {
-            n: key.n().to_bytes_be(),
-            e: key.e().to_bytes_be(),
-        })
-    }
-}
-
-impl std::fmt::Debug for WebhookPublicKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("WebhookPublicKey(RSA)")
-    }
-}
-
-impl WebhookPublicKey {
-    /// Parses an RSA public key: PEM (SPKI `PUBLIC KEY` or PKCS#1 `RSA PUBLIC KEY`), with real
-    /// or `\n`-escaped newlines (environment variables are one line), or the bare base64 body of
-    /// an SPKI PEM as some dashboards show it.
-    pub fn from_pem(text: &str) -> Result<Self, String> {
-        let text = text.trim().replace("\\r\\n", "\n").replace("\\n", "\n");
-        if text.contains("PRIVATE KEY") {
-            // jsonwebtoken would take it and then fail every verification.
-            return Err(
-                "this is a private key; configure the public key (-----BEGIN PUBLIC KEY-----)"
-                    .into(),
-            );
-        }
-        let pem = if text.contains("-----BEGIN") {
-            text
-        } else {
-            let body: String = text.split_whitespace().collect();
-            // RFC 7468 lines: 64 characters (strict parsers refuse longer ones).
-            let lines: Vec<&str> = body
-                .as_bytes()
-                .chunks(64)
-                .map(|line| std::str::from_utf8(line).unwrap_or_default())
-                .collect();
-            format!(
-                "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----",
-                lines.join("\n")
-            )
-        };
-        const EXPECTED: &str =
-            "expected an RSA public key in PEM format (-----BEGIN PUBLIC KEY-----)";
-        let key = DecodingKey::from_rsa_pem(pem.as_bytes()).map_err(|_| EXPECTED)?;
-        let material = KeyMaterial::from_pem(&pem).ok_or(EXPECTED)?;
-        Ok(Self { key, material })
-    }
-
-    /// True when this is the committed development key (`dev/webhook-dev-public.pem`), in any
-    /// encoding: compared by modulus and exponent, not by text.
-    pub fn is_dev_key(&self) -> bool {
-        KeyMaterial::from_pem(DEV_WEBHOOK_PUBLIC_KEY).is_some_and(|dev| dev == self.material)
-    }
-}
-
-/// DEVELOPMENT ONLY. The committed key pair `APP_ENV=dev` uses when no key is configured; the
-/// private half is public, so production refuses it (see `Config::from_lookup`).
-pub const DEV_WEBHOOK_PUBLIC_KEY: &str = include_str!("../../dev/webhook-dev-public.pem");
-
-/// Why a webhook was refused. `Malformed` is a 400, every other variant a 401.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum WebhookError {
-    #[error("The webhook body is not a valid Wix webhook: {0}.")]
-    Malformed(&'static str),
-    #[error("The webhook token's algorithm is not RS256.")]
-    Algorithm,
-    #[error("The webhook signature does not match the configured public key.")]
-    Signature,
-    #[error("The webhook token has expired.")]
-    Expired,
-    #[error("The webhook token is not valid yet (iat or nbf in the future).")]
-    NotYetValid,
-    #[error("The webhook token's {0} claim does not match this app.")]
-    Claim(&'static str),
-}
-
-/// A verified, parsed webhook event.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WebhookEvent {
-    pub event_type: String,
-    /// The instance the event is about; `None` only for event types that carry none.
-    pub tenant: Option<TenantId>,
-    /// When Wix issued the event (`iat`), or `None` when the token has no `iat`.
-    pub issued_at: Option<DateTime<Utc>>,
-    /// `identity` parsed from its JSON string (who triggered the event), if any.
-    pub identity: Option<Value>,
-    /// The event body parsed from its JSON string, e.g. `{appId, originInstanceId}`.
-    pub body: Value,
-    /// Hex SHA-256 of the token as received: the same delivery twice has the same key.
-    pub key: String,
-}
-
-/// The claims read from a verified token; `jsonwebtoken` checks `iss`/`aud` itself.
-#[derive(Deserialize)]
-struct Claims {
-    #[serde(default)]
-    data: Option<Value>,
-    #[serde(default)]
-    iat: Option<Value>,
-    #[serde(default)]
-    exp: Option<Value>,
-    #[serde(default)]
-    nbf: Option<Value>,
-}
-
-/// The JSON inside the `data` claim.
-#[derive(Deserialize)]
-struct Envelope {
-    #[serde(rename = "eventType", default)]
-    event_type: Option<String>,
-    #[serde(rename = "instanceId", default)]
-    instance_id: Option<String>,
-    #[serde(default)]
-    identity: Option<Value>,
-    #[serde(default)]
-    data: Option<Value>,
-}
+use super::event::{event_from_claims, Claims};
+use super::{WebhookError, WebhookEvent, WebhookPublicKey, WIX_ISSUER};
 
 /// Verifies webhook tokens with the app's public key; cheap to share.
 #[derive(Clone)]
@@ -235,60 +77,6 @@ impl WebhookVerifier {
     }
 }
 
-/// Everything after the signature check: the time claims, then the nested `data` JSON.
-/// Separate so the fuzzers and property tests can reach it without signing every input.
-fn event_from_claims(
-    claims: Claims,
-    token: &str,
-    now: DateTime<Utc>,
-) -> Result<WebhookEvent, WebhookError> {
-    let issued_at = check_times(&claims, now)?;
-    let envelope = parse_envelope(claims.data)?;
-
-    let event_type = envelope
-        .event_type
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty())
-        .ok_or(WebhookError::Malformed("eventType is missing"))?;
-    let instance_id = envelope
-        .instance_id
-        .map(|id| id.trim().to_owned())
-        .filter(|id| !id.is_empty());
-    if instance_id.is_none() && (event_type == APP_INSTALLED || event_type == APP_REMOVED) {
-        return Err(WebhookError::Malformed("instanceId is missing"));
-    }
-    if instance_id
-        .as_ref()
-        .is_some_and(|id| id.len() > 200 || id.chars().any(char::is_control))
-    {
-        return Err(WebhookError::Malformed("instanceId is not an instance id"));
-    }
-    let identity = nested_json(envelope.identity, "identity is not a JSON string")?;
-    let body =
-        nested_json(envelope.data, "the event data is not a JSON string")?.unwrap_or(Value::Null);
-
-    Ok(WebhookEvent {
-        event_type,
-        tenant: instance_id.map(TenantId::verified),
-        issued_at,
-        identity,
-        body,
-        key: hex_sha256(token.as_bytes()),
-    })
-}
-
-/// [`event_from_claims`] on a claims JSON body (as `jsonwebtoken` would deserialize it) whose
-/// signature is taken as checked. Test and fuzzing builds only: it mints tenants from input.
-#[cfg(any(test, fuzzing))]
-pub(crate) fn event_from_claims_json(
-    claims_json: &[u8],
-    now: DateTime<Utc>,
-) -> Result<WebhookEvent, WebhookError> {
-    let claims: Claims = serde_json::from_slice(claims_json)
-        .map_err(|_| WebhookError::Malformed("the token claims are not JSON"))?;
-    event_from_claims(claims, "unsigned", now)
-}
-
 /// Refuses anything but RS256 before any key is touched, and tells a body that is not a JWT at
 /// all (400) from a JWT we will not accept (401).
 fn check_header(token: &str) -> Result<(), WebhookError> {
@@ -312,85 +100,20 @@ fn check_header(token: &str) -> Result<(), WebhookError> {
     }
 }
 
-fn numeric_claim(value: Option<&Value>, name: &'static str) -> Result<Option<i64>, WebhookError> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_i64()
-            .or_else(|| v.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
-            .map(Some)
-            .ok_or(WebhookError::Claim(name)),
-    }
-}
-
-/// `exp` (if any) not past, `nbf`/`iat` (if any) not in the future, each with the leeway.
-/// Returns `iat` as the event time.
-fn check_times(claims: &Claims, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, WebhookError> {
-    let now_secs = now.timestamp();
-    if let Some(exp) = numeric_claim(claims.exp.as_ref(), "exp")? {
-        if exp.saturating_add(WEBHOOK_LEEWAY_SECS) < now_secs {
-            return Err(WebhookError::Expired);
-        }
-    }
-    if let Some(nbf) = numeric_claim(claims.nbf.as_ref(), "nbf")? {
-        if nbf > now_secs.saturating_add(WEBHOOK_LEEWAY_SECS) {
-            return Err(WebhookError::NotYetValid);
-        }
-    }
-    let iat = numeric_claim(claims.iat.as_ref(), "iat")?;
-    if let Some(iat) = iat {
-        if iat > now_secs.saturating_add(WEBHOOK_LEEWAY_SECS) {
-            return Err(WebhookError::NotYetValid);
-        }
-    }
-    Ok(iat.and_then(|s| DateTime::<Utc>::from_timestamp(s, 0)))
-}
-
-/// The `data` claim: a JSON string holding an object (an object as such is tolerated).
-fn parse_envelope(data: Option<Value>) -> Result<Envelope, WebhookError> {
-    let value = nested_json(data, "the data claim is not a JSON string")?
-        .ok_or(WebhookError::Malformed("the data claim is missing"))?;
-    if !value.is_object() {
-        return Err(WebhookError::Malformed(
-            "the data claim is not a JSON object",
-        ));
-    }
-    serde_json::from_value(value)
-        .map_err(|_| WebhookError::Malformed("the data claim has fields of the wrong type"))
-}
-
-/// Wix nests JSON as strings. `None`/`null`/`""` → `None`; a string → its parsed JSON; an
-/// object or array as such is tolerated; anything else is malformed.
-fn nested_json(value: Option<Value>, error: &'static str) -> Result<Option<Value>, WebhookError> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => serde_json::from_str(&s)
-            .map(Some)
-            .map_err(|_| WebhookError::Malformed(error)),
-        Some(v @ (Value::Object(_) | Value::Array(_))) => Ok(Some(v)),
-        Some(_) => Err(WebhookError::Malformed(error)),
-    }
-}
-
-fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::webhook_signing::{sign_webhook, DEV_WEBHOOK_PRIVATE_KEY};
+    use super::super::{
+        sign_webhook, APP_INSTALLED, APP_REMOVED, DEV_WEBHOOK_PRIVATE_KEY, DEV_WEBHOOK_PUBLIC_KEY,
+    };
     use super::*;
+    use crate::auth::TenantId;
     use jsonwebtoken::{EncodingKey, Header};
     use serde_json::json;
 
     const APP: &str = "app-1";
-    const TEST_PRIVATE: &str = include_str!("../../tests/fixtures/webhook-test-private.pem");
-    const TEST_PUBLIC: &str = include_str!("../../tests/fixtures/webhook-test-public.pem");
-    const OTHER_PRIVATE: &str = include_str!("../../tests/fixtures/webhook-other-private.pem");
+    const TEST_PRIVATE: &str = include_str!("../../../tests/fixtures/webhook-test-private.pem");
+    const TEST_PUBLIC: &str = include_str!("../../../tests/fixtures/webhook-test-public.pem");
+    const OTHER_PRIVATE: &str = include_str!("../../../tests/fixtures/webhook-other-private.pem");
 
     fn now() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
@@ -625,28 +348,6 @@ mod tests {
         let unknown =
             sign_claims(&json!({"data": json!({"eventType": "SomethingNew"}).to_string()}));
         assert_eq!(verify(&unknown).unwrap().tenant, None);
-    }
-
-    #[test]
-    fn public_key_spellings() {
-        let one_line = TEST_PUBLIC.trim().replace('\n', "\\n");
-        assert!(WebhookPublicKey::from_pem(&one_line).is_ok());
-        let bare: String = TEST_PUBLIC
-            .lines()
-            .filter(|l| !l.starts_with("-----"))
-            .collect();
-        assert!(WebhookPublicKey::from_pem(&bare).is_ok());
-        assert!(WebhookPublicKey::from_pem("not a key").is_err());
-        assert!(WebhookPublicKey::from_pem(TEST_PRIVATE).is_err());
-        assert!(WebhookPublicKey::from_pem(DEV_WEBHOOK_PUBLIC_KEY)
-            .unwrap()
-            .is_dev_key());
-        assert!(!WebhookPublicKey::from_pem(TEST_PUBLIC)
-            .unwrap()
-            .is_dev_key());
-        assert!(
-            !format!("{:?}", WebhookPublicKey::from_pem(TEST_PUBLIC).unwrap()).contains("BEGIN")
-        );
     }
 
     #[test]

@@ -1,0 +1,126 @@
+//! What a signed instance says: the payload JSON (borrowed, read once) and the role it grants.
+//!
+//! Separate from the verifier because this is Wix's vocabulary (`permissions`, `uid`, `aid`),
+//! which changes for different reasons than the cryptography around it.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+
+use crate::auth::AuthError;
+use crate::model::Role;
+
+/// The payload fields this app reads. Unknown fields are ignored; all of these may be absent.
+/// Fields borrow from the decoded JSON (`Cow` only allocates for strings with escapes): only the
+/// instance id and the subject are copied out, into the
+/// [`VerifiedIdentity`](crate::auth::VerifiedIdentity).
+#[derive(Debug, Deserialize)]
+pub(super) struct Payload<'a> {
+    #[serde(rename = "instanceId", default, borrow)]
+    pub(super) instance_id: Option<Cow<'a, str>>,
+    #[serde(rename = "signDate", default, borrow)]
+    pub(super) sign_date: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(super) uid: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(super) permissions: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(super) aid: Option<Cow<'a, str>>,
+}
+
+/// Roles as Wix encodes them: `aid` marks an anonymous visitor whatever else the payload says;
+/// `permissions == "OWNER"` marks the owner; any other `uid` is a member. A payload with neither
+/// gets the least privilege.
+#[inline]
+pub(super) fn role_of<'a>(
+    permissions: Option<&str>,
+    uid: Option<&'a str>,
+    aid: Option<&'a str>,
+) -> (Role, Option<&'a str>) {
+    let uid = uid.filter(|s| !s.is_empty());
+    if let Some(aid) = aid.filter(|s| !s.is_empty()) {
+        return (Role::Visitor, Some(aid));
+    }
+    if permissions == Some("OWNER") {
+        return (Role::Owner, uid);
+    }
+    match uid {
+        Some(uid) => (Role::Member, Some(uid)),
+        None => (Role::Visitor, None),
+    }
+}
+
+/// The decoded data read as a [`Payload`]; it must be a JSON object.
+#[inline]
+pub(super) fn parse_payload(json: &[u8]) -> Result<Payload<'_>, AuthError> {
+    // serde would also read a struct from a JSON array; the payload must be an object.
+    let starts_as_object = json
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{');
+    if !starts_as_object {
+        return Err(AuthError::Malformed("the data is not a JSON object"));
+    }
+    const BAD_SHAPE: AuthError =
+        AuthError::Malformed("the data is not a JSON object of the expected shape");
+    // One UTF-8 check of the whole payload: cheaper than `from_slice` checking each string.
+    let json = std::str::from_utf8(json).map_err(|_| BAD_SHAPE)?;
+    serde_json::from_str(json).map_err(|_| BAD_SHAPE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use crate::auth::AuthError;
+    use crate::model::Role;
+
+    #[test]
+    fn roles_follow_wix_fields() {
+        for role in [Role::Owner, Role::Member, Role::Visitor] {
+            let id = verifier().verify_at(&signed(role), now()).unwrap();
+            assert_eq!(id.role(), role);
+            assert_eq!(id.tenant().as_str(), "inst-1");
+            assert_eq!(id.subject(), Some("subject-1"));
+        }
+        let date = "2026-01-02T03:04:05Z";
+        let with_aid = sign_raw(&format!(
+            r#"{{"instanceId":"i","signDate":"{date}","permissions":"OWNER","uid":"u","aid":"a"}}"#
+        ));
+        assert_eq!(
+            verifier().verify_at(&with_aid, now()).unwrap().role(),
+            Role::Visitor
+        );
+        let bare = sign_raw(&format!(r#"{{"instanceId":"i","signDate":"{date}"}}"#));
+        assert_eq!(
+            verifier().verify_at(&bare, now()).unwrap().role(),
+            Role::Visitor
+        );
+        let other_perm = sign_raw(&format!(
+            r#"{{"instanceId":"i","signDate":"{date}","permissions":"ADMIN","uid":"u"}}"#
+        ));
+        assert_eq!(
+            verifier().verify_at(&other_perm, now()).unwrap().role(),
+            Role::Member
+        );
+    }
+
+    #[test]
+    fn unknown_and_null_fields_are_tolerated() {
+        let json = r#"{"instanceId":"i","signDate":"2026-01-02T03:04:05.123Z","uid":null,"permissions":null,"aid":"x","demoMode":false,"extra":{"a":[1,2]}}"#;
+        assert!(verifier().verify_at(&sign_raw(json), now()).is_ok());
+    }
+
+    #[test]
+    fn instance_id_is_required() {
+        assert_eq!(
+            err(&sign_raw(r#"{"signDate":"2026-01-02T03:04:05Z"}"#)),
+            AuthError::NoInstanceId
+        );
+        assert_eq!(
+            err(&sign_raw(
+                r#"{"instanceId":"  ","signDate":"2026-01-02T03:04:05Z"}"#
+            )),
+            AuthError::NoInstanceId
+        );
+    }
+}
