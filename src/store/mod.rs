@@ -29,7 +29,7 @@ use sqlx::SqlitePool;
 
 use removed::RemovedInstances;
 
-pub use app_tokens::AppTokenRepo;
+pub use app_tokens::{AppTokenRepo, TokenFetchLock};
 pub use contact_sync::{ContactSyncRepo, PendingSync};
 pub use feedback::{
     FeedbackCounts, FeedbackRepo, ListQuery, ListedPage, NewFeedback, PageCursor, StoredFeedback,

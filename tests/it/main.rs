@@ -13,5 +13,6 @@ mod edges;
 mod fake_wix;
 mod hardening;
 mod observability;
+mod replicas;
 mod webhooks;
 mod wix;

@@ -643,13 +643,70 @@ async fn a_submission_committing_after_the_removal_is_refused_not_orphaned() {
     assert_eq!(app.store.contact_sync().totals().await.unwrap(), (0, 0, 0));
 }
 
-/// Rows of `site` in the database file, read through a separate connection.
-async fn rows_of(db: &sqlx::SqlitePool, site: &str) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM feedback WHERE instance_id = ?")
-        .bind(site)
-        .fetch_one(db)
-        .await
+/// A separate connection to the app's database, on whichever engine it runs.
+enum RawDb {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl RawDb {
+    async fn connect(url: &str) -> Self {
+        if url.starts_with("sqlite:") {
+            Self::Sqlite(sqlx::SqlitePool::connect(url).await.unwrap())
+        } else {
+            Self::Postgres(sqlx::PgPool::connect(url).await.unwrap())
+        }
+    }
+
+    /// `rows` feedback rows for `site`, written straight into the database.
+    async fn bulk_insert(&self, site: &str, rows: i64) {
+        match self {
+            Self::Sqlite(db) => sqlx::query(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+                 INSERT INTO feedback (id, instance_id, message, status, author_kind, created_at, updated_at)
+                 SELECT printf('bulk-%06d', i), ?, 'bulk', 'open', 'visitor', 1000 + i, 1000 + i FROM n",
+            )
+            .bind(rows)
+            .bind(site)
+            .execute(db)
+            .await
+            .map(|_| ()),
+            Self::Postgres(db) => sqlx::query(
+                "INSERT INTO feedback (id, instance_id, message, status, author_kind, created_at, updated_at)
+                 SELECT 'bulk-' || lpad(i::text, 6, '0'), $2, 'bulk', 'open', 'visitor', 1000 + i, 1000 + i
+                 FROM generate_series(1, $1) AS i",
+            )
+            .bind(rows)
+            .bind(site)
+            .execute(db)
+            .await
+            .map(|_| ()),
+        }
+        .unwrap();
+    }
+
+    /// Rows of `site`.
+    async fn rows_of(&self, site: &str) -> i64 {
+        match self {
+            Self::Sqlite(db) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM feedback WHERE instance_id = ?")
+                    .bind(site)
+                    .fetch_one(db)
+                    .await
+            }
+            Self::Postgres(db) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM feedback WHERE instance_id = $1")
+                    .bind(site)
+                    .fetch_one(db)
+                    .await
+            }
+        }
         .unwrap()
+    }
+}
+
+async fn rows_of(db: &RawDb, site: &str) -> i64 {
+    db.rows_of(site).await
 }
 
 #[tokio::test]
@@ -657,18 +714,9 @@ async fn a_large_purge_lets_other_writes_through() {
     const ROWS: i64 = 100_000;
     let app = spawn().await;
     app.submit(SITE_A, Role::Visitor, "seed").await;
-    // 100,000 rows for site A, written straight into the file.
-    let db = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
-    sqlx::query(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-         INSERT INTO feedback (id, instance_id, message, status, author_kind, created_at, updated_at)
-         SELECT printf('bulk-%06d', i), ?, 'bulk', 'open', 'visitor', 1000 + i, 1000 + i FROM n",
-    )
-    .bind(ROWS - 1)
-    .bind(SITE_A)
-    .execute(&db)
-    .await
-    .unwrap();
+    // 100,000 rows for site A, written straight into the database.
+    let db = RawDb::connect(&app.database_url).await;
+    db.bulk_insert(SITE_A, ROWS - 1).await;
     assert_eq!(rows_of(&db, SITE_A).await, ROWS);
     let removed_at = Utc::now() - Duration::seconds(1);
     app.webhook_ok(removed(SITE_A, removed_at)).await;

@@ -148,7 +148,7 @@ async fn client(
 ) -> (WixClient, Store, tempfile::TempDir) {
     let base = fake.spawn().await;
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+    let store = Store::open(&database_url_for(&dir.path().join("t.db")).await)
         .await
         .unwrap();
     let client = WixClient::new(

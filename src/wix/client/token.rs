@@ -111,15 +111,39 @@ impl WixClient {
     async fn load_or_fetch_token(&self, instance_id: &str) -> Result<AppToken, WixError> {
         let now = chrono::Utc::now().timestamp();
         let margin = self.inner.options.refresh_before.as_secs() as i64;
-        match self.inner.store.app_tokens().get(instance_id).await {
-            Ok(Some((value, expires_at))) if expires_at - margin > now => {
-                return Ok(AppToken {
-                    value: value.into(),
-                    fresh_for: Duration::from_secs((expires_at - margin - now) as u64),
-                });
+        let fresh = |stored: Option<(String, i64)>| match stored {
+            Some((value, expires_at)) if expires_at - margin > now => Some(AppToken {
+                value: value.into(),
+                fresh_for: Duration::from_secs((expires_at - margin - now) as u64),
+            }),
+            _ => None,
+        };
+        let tokens = self.inner.store.app_tokens();
+        match tokens.get(instance_id).await {
+            Ok(stored) => {
+                if let Some(token) = fresh(stored) {
+                    return Ok(token);
+                }
             }
-            Ok(_) => {}
             Err(err) => tracing::warn!(error = %err, "app token cache read failed; asking Wix"),
+        }
+        // Replicas (PostgreSQL): one fetches, the others wait and then read what it stored.
+        let mut lock = match tokens.lock_for_fetch(instance_id).await {
+            Ok(lock) => lock,
+            Err(err) => {
+                tracing::warn!(error = %err, "app token lock failed; asking Wix");
+                None
+            }
+        };
+        if let Some(lock) = lock.as_mut() {
+            match lock.stored().await {
+                Ok(stored) => {
+                    if let Some(token) = fresh(stored) {
+                        return Ok(token);
+                    }
+                }
+                Err(err) => tracing::warn!(error = %err, "app token re-read failed; asking Wix"),
+            }
         }
         let request = serde_json::to_value(TokenRequest {
             grant_type: "client_credentials",
@@ -145,13 +169,15 @@ impl WixClient {
         // Refresh early, but never keep a token for less than half its life.
         let margin = margin.min(expires_in / 2);
         // Not stored for an instance removed meanwhile (checked in the same statement).
-        if let Err(err) = self
-            .inner
-            .store
-            .app_tokens()
-            .put_unless_removed(instance_id, &token.access_token, expires_at)
-            .await
-        {
+        let stored = match lock {
+            Some(lock) => lock.finish(&token.access_token, expires_at).await,
+            None => {
+                tokens
+                    .put_unless_removed(instance_id, &token.access_token, expires_at)
+                    .await
+            }
+        };
+        if let Err(err) = stored {
             tracing::warn!(error = %err, "could not persist the app token");
         }
         tracing::debug!(expires_in, "fetched an app token");

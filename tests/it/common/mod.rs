@@ -47,6 +47,32 @@ pub async fn spawn_with(vars: &[(&str, &str)]) -> TestApp {
     start(vars, dir, db_path, fake, &fake_base).await
 }
 
+/// Starts `n` applications at the same moment on one new PostgreSQL database and one fake Wix:
+/// replicas of one deployment behind a load balancer. Needs `TEST_DATABASE=postgres`.
+pub async fn spawn_replicas(n: usize, vars: &[(&str, &str)]) -> Vec<TestApp> {
+    assert!(
+        on_postgres(),
+        "replicas share a PostgreSQL database: run with TEST_DATABASE=postgres and \
+         TEST_POSTGRES_URL (scripts/with-postgres.sh sets both up)"
+    );
+    let shared = tempfile::tempdir().unwrap();
+    let db_path = shared.path().join("replicas.db");
+    let fake = FakeWix::new(APP_ID, SECRET);
+    let fake_base = fake.spawn().await;
+    // Created once, before the replicas race to migrate it.
+    database_url_for(&db_path).await;
+    let starts = (0..n).map(|_| {
+        start(
+            vars,
+            tempfile::tempdir().unwrap(),
+            db_path.clone(),
+            fake.clone(),
+            &fake_base,
+        )
+    });
+    futures::future::join_all(starts).await
+}
+
 /// Starts the app again on the same database and fake Wix (a restart).
 pub async fn restart(mut old: TestApp) -> TestApp {
     old.shutdown().await;
