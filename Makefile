@@ -36,11 +36,15 @@ lint:
 	cargo clippy --features ssr -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features hydrate -- -D warnings
 
+## Rust tests on SQLite, then the integration tests again on a throwaway PostgreSQL (installed from
+## Debian when missing; scripts/with-postgres.sh), including the replica suite (3 apps, one database).
 unit:
-	cargo test --features ssr,dev-tools
+	cargo test --features ssr,dev-tools -- --skip replicas::
+	TEST_DATABASE=postgres scripts/with-postgres.sh cargo test --features ssr,dev-tools --test it
 
 e2e: build
 	scripts/check-bundle.sh
+	scripts/with-postgres.sh scripts/replicas-smoke.sh
 	cd end2end && node --test interop/
 	cd end2end && npx playwright test
 

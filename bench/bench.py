@@ -7,13 +7,22 @@ Called by bench/run.sh after it has installed and built everything. Needs:
   wrk, gzip, brotli, node, /usr/bin/chromium, bench/peer-express/node_modules
 
 Environment knobs: BENCH_DURATION (seconds per load run, default 10), BENCH_CONNECTIONS (default
-32), BENCH_THREADS (wrk threads, default 2), BENCH_RUNS (cold-start and TTI runs, default 7).
+32), BENCH_THREADS (wrk threads, default 2), BENCH_RUNS (cold-start and TTI runs, default 7),
+BENCH_ONLY=postgres (only the SQLite list/submit load and the PostgreSQL section),
+BENCH_PG_DURABLE (1, the default: the PostgreSQL section first restarts the cluster with fsync,
+synchronous_commit and full_page_writes on; 0 keeps the cluster's own settings).
 Results also go to bench/results/results.json and bench/results/table.md (git-ignored).
+
+PostgreSQL: when TEST_POSTGRES_URL is set (bench/run.sh runs this under scripts/with-postgres.sh),
+the list and submit loads also run against PostgreSQL with 1 and with 3 replicas (one release
+server process each, each on its own port and a fresh database; wrk cannot balance, so with 3
+replicas one wrk per replica runs at once and their rates are summed).
 """
 
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -37,6 +46,11 @@ DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+ONLY = os.environ.get("BENCH_ONLY", "")
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "")
+PG_DURABLE = os.environ.get("BENCH_PG_DURABLE", "1") != "0"
+PG_REPLICAS = [1, 3]
+PG_POOL_SIZE = 10
 
 # Obviously fake credentials, used only by these local runs.
 APP_ID = "00000000-0000-4000-8000-0000000be0c4"
@@ -96,10 +110,12 @@ def wait_ready(proc, port, deadline_s=60.0, poll_s=0.002):
     raise RuntimeError("server did not answer /healthz in time")
 
 
-def rust_env(port, db, dev=False):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WIX_", "LEPTOS_", "APP_ENV", "DATABASE_URL"))}
+def rust_env(port, db, dev=False, database_url=None, replicas=None):
+    """The server's environment: SQLite file `db`, or `database_url` (PostgreSQL) with `replicas`."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("WIX_", "LEPTOS_", "APP_ENV", "DATABASE_URL", "DATABASE_POOL_SIZE", "REPLICAS"))}
     env.update(
-        DATABASE_URL=f"sqlite://{db}",
+        DATABASE_URL=database_url or f"sqlite://{db}",
         LEPTOS_SITE_ADDR=f"127.0.0.1:{port}",
         LEPTOS_SITE_ROOT=str(SITE),
         LEPTOS_OUTPUT_NAME="wix-app",
@@ -120,11 +136,13 @@ def rust_env(port, db, dev=False):
         env.update(APP_ENV="prod", WIX_APP_ID=APP_ID, WIX_APP_SECRET=SECRET, WIX_API_BASE="http://127.0.0.1:9",
                    # prod requires a webhook key; any real (non-dev) public key will do here.
                    WIX_WEBHOOK_PUBLIC_KEY_FILE=str(ROOT / "tests/fixtures/webhook-test-public.pem"))
+    if database_url:
+        env.update(REPLICAS=str(replicas or 1), DATABASE_POOL_SIZE=str(PG_POOL_SIZE))
     return env
 
 
-def start_rust(port, db, dev=False):
-    p = subprocess.Popen([str(BIN)], cwd=ROOT, env=rust_env(port, db, dev),
+def start_rust(port, db, dev=False, database_url=None, replicas=None):
+    p = subprocess.Popen([str(BIN)], cwd=ROOT, env=rust_env(port, db, dev, database_url, replicas),
                          stdout=subprocess.DEVNULL, stderr=open(TMP / f"rust-{port}.log", "w"))
     PROCS.append(p)
     return p
@@ -171,16 +189,57 @@ def seed(port, visitor, owner, n=20):
     assert len(items) == n, f"expected {n} seeded items, got {len(items)}"
 
 
-def wrk(port, path, auth, body, duration):
-    env = dict(os.environ, BENCH_AUTH=auth, BENCH_BODY=body)
-    out = subprocess.run(
-        ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{duration}s", "--latency",
-         "-s", str(BENCH / "wrk-post.lua"), f"http://127.0.0.1:{port}{path}"],
-        env=env, check=True, capture_output=True, text=True)
-    line = next(l for l in out.stdout.splitlines() if l.startswith("BENCH_JSON "))
+def wrk_cmd(port, path, duration, threads=None, connections=None):
+    return ["wrk", "-t", str(threads or THREADS), "-c", str(connections or CONNECTIONS), "-d", f"{duration}s",
+            "--latency", "-s", str(BENCH / "wrk-post.lua"), f"http://127.0.0.1:{port}{path}"]
+
+
+def wrk_result(stdout):
+    line = next(l for l in stdout.splitlines() if l.startswith("BENCH_JSON "))
     r = json.loads(line[len("BENCH_JSON "):])
     r["errors"] = r["err_connect"] + r["err_read"] + r["err_write"] + r["err_timeout"] + r["non_2xx"]
     return r
+
+
+def wrk(port, path, auth, body, duration):
+    env = dict(os.environ, BENCH_AUTH=auth, BENCH_BODY=body)
+    out = subprocess.run(wrk_cmd(port, path, duration), env=env, check=True, capture_output=True, text=True)
+    return wrk_result(out.stdout)
+
+
+def wrk_many(ports, path, auth, body, duration):
+    """Load on several replicas at once, since wrk cannot balance: one wrk per port, one thread
+    each, CONNECTIONS split between them (e.g. 11 + 11 + 10), all for the same duration. The sum
+    of their rates is the deployment's rate; p50/p99 are the worst replica's."""
+    if len(ports) == 1:
+        r = wrk(ports[0], path, auth, body, duration)
+        r["per_replica"] = [dict(r)]
+        return r
+    env = dict(os.environ, BENCH_AUTH=auth, BENCH_BODY=body)
+    n = len(ports)
+    conns = [CONNECTIONS // n + (1 if i < CONNECTIONS % n else 0) for i in range(n)]
+    procs = [subprocess.Popen(wrk_cmd(port, path, duration, threads=1, connections=c), env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for port, c in zip(ports, conns)]
+    per = []
+    for p, c in zip(procs, conns):
+        out, err = p.communicate()
+        if p.returncode != 0:
+            raise RuntimeError(f"wrk exited with {p.returncode}: {err.strip()}")
+        r = wrk_result(out)
+        r["connections"] = c
+        per.append(r)
+    total = {k: sum(r[k] for r in per) for k in
+             ["requests", "err_connect", "err_read", "err_write", "err_timeout", "non_2xx", "errors"]}
+    total.update(
+        rps=sum(r["rps"] for r in per),
+        duration_us=max(r["duration_us"] for r in per),
+        p50_us=max(r["p50_us"] for r in per),
+        p99_us=max(r["p99_us"] for r in per),
+        max_us=max(r["max_us"] for r in per),
+        per_replica=per,
+    )
+    return total
 
 
 # ---------------------------------------------------------------------------------------------
@@ -273,7 +332,163 @@ def bench_tti():
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def pg_bin(name):
+    """A PostgreSQL client program from the newest /usr/lib/postgresql/<version>/bin, else PATH."""
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
+                   key=lambda p: [int(x) for x in re.findall(r"\d+", p.parent.parent.name)])
+    return str(found[-1]) if found else name
+
+
+def psql(sql, url=None):
+    out = subprocess.run([pg_bin("psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url or PG_URL, "-c", sql],
+                         check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def pg_url(dbname):
+    base, _, _ = PG_URL.rpartition("/")
+    return f"{base}/{dbname}"
+
+
+PG_SETTINGS = ["fsync", "synchronous_commit", "full_page_writes", "wal_sync_method", "shared_buffers", "max_connections"]
+
+
+def pg_settings():
+    rows = psql("SELECT name, setting, source FROM pg_settings WHERE name IN ("
+                + ",".join(f"'{n}'" for n in PG_SETTINGS) + ") ORDER BY name")
+    return {name: {"setting": setting, "source": source}
+            for name, setting, source in (r.split("|") for r in rows.splitlines())}
+
+
+def pg_make_durable():
+    """Turns on what makes a commit durable: fsync, synchronous_commit, full_page_writes.
+
+    scripts/with-postgres.sh starts its throwaway cluster with `-c fsync=off -c synchronous_commit=off
+    -c full_page_writes=off` on the command line. `ALTER SYSTEM` + `pg_reload_conf()` is tried
+    first, but settings given on the command line outrank the configuration files, so for those
+    the cluster is restarted (pg_ctl restart, same data directory, port and log; with-postgres.sh
+    still stops and deletes it at the end) with the same options, `off` turned to `on`."""
+    psql("ALTER SYSTEM SET fsync = on")
+    psql("ALTER SYSTEM SET synchronous_commit = on")
+    psql("ALTER SYSTEM SET full_page_writes = on")
+    psql("SELECT pg_reload_conf()")
+    time.sleep(0.5)
+    want = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
+    s = pg_settings()
+    if all(s[k]["setting"] == v for k, v in want.items()):
+        log("PostgreSQL: fsync, synchronous_commit, full_page_writes on after ALTER SYSTEM + reload")
+        return {"method": "ALTER SYSTEM + pg_reload_conf()"}
+    still = ", ".join(f"{k}={s[k]['setting']} (from the {s[k]['source']})" for k in want)
+    log(f"PostgreSQL: ALTER SYSTEM did not override {still}; restarting the cluster with them on")
+    data = Path(psql("SHOW data_directory"))
+    opts = shlex.split((data / "postmaster.opts").read_text())[1:]  # drop the program
+    # Drop -D <dir> (pg_ctl passes it) and turn the three settings on.
+    kept, i = [], 0
+    while i < len(opts):
+        if opts[i] == "-D":
+            i += 2
+            continue
+        o = opts[i]
+        for k in want:
+            if o == f"{k}=off":
+                o = f"{k}=on"
+        kept.append(o)
+        i += 1
+    cmd = [pg_bin("pg_ctl"), "-D", str(data), "-l", str(data.parent / "log"), "-w", "-m", "fast",
+           "-o", shlex.join(kept), "restart"]
+    if os.geteuid() == 0:  # pg_ctl refuses root; with-postgres.sh runs the server as `postgres`
+        cmd = ["runuser", "-u", "postgres", "--"] + cmd
+    subprocess.run(cmd, check=True, capture_output=True, text=True, cwd="/")
+    s = pg_settings()
+    bad = {k: s[k]["setting"] for k, v in want.items() if s[k]["setting"] != v}
+    if bad:
+        raise RuntimeError(f"PostgreSQL settings still not durable after the restart: {bad}")
+    return {"method": "pg_ctl restart with -c fsync=on -c synchronous_commit=on -c full_page_writes=on",
+            "options": shlex.join(kept)}
+
+
+def bench_pg_replicas(n):
+    dbname = f"wix_bench_r{n}"
+    psql(f"DROP DATABASE IF EXISTS {dbname}")
+    psql(f"CREATE DATABASE {dbname}")
+    url = pg_url(dbname)
+    ports, procs = [], []
+    # The first replica runs the migrations; the others start once it answers.
+    for i in range(n):
+        port = free_port()
+        p = start_rust(port, None, database_url=url, replicas=n)
+        wait_ready(p, port)
+        ports.append(port)
+        procs.append(p)
+    time.sleep(1.0)
+    res = {"replicas": n, "database": dbname, "pool_size": PG_POOL_SIZE,
+           "idle_rss_kb": [proc_kb(p.pid, "VmRSS") for p in procs]}
+    owner, visitor = SIGNED["owner"], SIGNED["visitor"]
+    seed(ports[0], visitor, owner)
+    log(f"postgres x{n}: warm-up")
+    wrk_many(ports, "/api/feedback/list", owner, LIST_BODY, 2)
+    for name, path, auth, body in [("list", "/api/feedback/list", owner, LIST_BODY),
+                                   ("submit", "/api/feedback/submit", visitor, SUBMIT_BODY)]:
+        la = loadavg()
+        log(f"postgres x{n}: {name} for {DURATION}s (load average {la:.1f})")
+        r = wrk_many(ports, path, auth, body, DURATION)
+        r["loadavg_before"] = la
+        res[name] = r
+    # Every replica serves the same data, contract intact, submissions landed.
+    for port in ports:
+        items = post(port, "/api/feedback/list", owner, LIST_BODY)["items"]
+        assert len(items) == 20 and items[0]["author_kind"] == "visitor"
+    res["rows_after"] = int(psql("SELECT count(*) FROM feedback", url))
+    res["peak_rss_kb"] = [proc_kb(p.pid, "VmHWM") for p in procs]
+    for p in procs:
+        stop(p)
+    return res
+
+
+def bench_postgres():
+    res = {"version": psql("SHOW server_version"), "settings_before": pg_settings()}
+    if PG_DURABLE:
+        res["durable"] = pg_make_durable()
+    res["settings"] = pg_settings()
+    log("PostgreSQL " + res["version"] + ": " + ", ".join(
+        f"{k}={v['setting']}" for k, v in res["settings"].items()))
+    for n in PG_REPLICAS:
+        res[f"r{n}"] = bench_pg_replicas(n)
+    return res
+
+
 # ---------------------------------------------------------------------------------------------
+
+
+def fmt_pg_table(R):
+    """SQLite (this run's Rust rows) next to PostgreSQL with 1 and 3 replicas."""
+    sq, pg = R["load"]["rust"], R["postgres"]
+    cols = [("SQLite, 1 process", sq)] + [(f"PostgreSQL, {n} replica{'s' if n > 1 else ''}", pg[f"r{n}"]) for n in PG_REPLICAS]
+    rows = []
+    for ep in ["list", "submit"]:
+        rows.append([f"{ep}: requests/s"] + [f"{c[ep]['rps']:,.0f}" for _, c in cols])
+        rows.append([f"{ep}: p50 latency"] + [f"{c[ep]['p50_us']/1000:.2f} ms" for _, c in cols])
+        rows.append([f"{ep}: p99 latency"] + [f"{c[ep]['p99_us']/1000:.2f} ms" for _, c in cols])
+        rows.append([f"{ep}: errors / requests"] + [f"{c[ep]['errors']} / {c[ep]['requests']:,}" for _, c in cols])
+        for n in PG_REPLICAS:
+            if n > 1:
+                per = pg[f"r{n}"][ep]["per_replica"]
+                rows.append([f"  {ep}, {n} replicas: req/s each"] + [""] * (len(cols) - 1)
+                            + [" + ".join(f"{r['rps']:,.0f}" for r in per)])
+    rows.append(["peak RSS after load (VmHWM)", f"{sq['peak_rss_kb']/1024:.1f} MB"]
+                + [" + ".join(f"{k/1024:.1f}" for k in pg[f"r{n}"]["peak_rss_kb"]) + " MB" for n in PG_REPLICAS])
+    head = ["benchmark"] + [name for name, _ in cols]
+    widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
+    line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"
+    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    s = pg["settings"]
+    note = (f"PostgreSQL {pg['version']} on this machine: fsync={s['fsync']['setting']}, "
+            f"synchronous_commit={s['synchronous_commit']['setting']}, full_page_writes={s['full_page_writes']['setting']}; "
+            f"DATABASE_POOL_SIZE={PG_POOL_SIZE}. 1 replica: wrk -t{THREADS} -c{CONNECTIONS}; "
+            f"{max(PG_REPLICAS)} replicas: {max(PG_REPLICAS)} wrk -t1 at once, {CONNECTIONS} connections split between them, "
+            "rates summed, p50/p99 of the worst replica. All replicas, PostgreSQL and wrk share "
+            f"{os.cpu_count()} CPUs.")
+    return "\n".join([line(head), sep] + [line(r) for r in rows]) + "\n\n" + note
 
 
 def fmt_table(R):
@@ -326,6 +541,10 @@ def fmt_table(R):
 
 
 def main():
+    if ONLY not in ("", "postgres"):
+        sys.exit(f"BENCH_ONLY={ONLY!r}: the only value is `postgres` (unset runs everything)")
+    if ONLY == "postgres" and not PG_URL:
+        sys.exit("BENCH_ONLY=postgres needs TEST_POSTGRES_URL (run under scripts/with-postgres.sh)")
     for need in [BIN, SITE / "pkg"]:
         if not need.exists():
             sys.exit(f"missing {need}: run bench/run.sh (it builds everything)")
@@ -334,7 +553,21 @@ def main():
     SIGNED = {"owner": sign("owner"), "visitor": sign("visitor")}
     R = {"machine": {"nproc": os.cpu_count(), "loadavg_start": os.getloadavg(),
                      "kernel": os.uname().release, "duration_s": DURATION, "connections": CONNECTIONS,
-                     "wrk_threads": THREADS, "runs": RUNS}}
+                     "wrk_threads": THREADS, "runs": RUNS, "only": ONLY}}
+    if ONLY == "postgres":
+        log("HTTP load (SQLite, for comparison)")
+        R["load"] = {"rust": bench_load("rust")}
+        log("PostgreSQL")
+        R["postgres"] = bench_postgres()
+        R["machine"]["loadavg_end"] = os.getloadavg()
+        table = fmt_pg_table(R)
+        (OUT / "results.json").write_text(json.dumps(R, indent=2))
+        (OUT / "table.md").write_text(table + "\n")
+        la = R["machine"]
+        print(f"\nwix-app benchmarks (BENCH_ONLY=postgres): {la['nproc']} CPUs, load average "
+              f"{la['loadavg_start'][0]:.1f} at start / {la['loadavg_end'][0]:.1f} at end; {DURATION}s per load run\n")
+        print(table)
+        return
     R["verify"] = bench_verify()
     log("cold start")
     R["cold"] = {"rust": bench_cold_start("rust"), "express": bench_cold_start("express")}
@@ -344,8 +577,15 @@ def main():
     R["weight"] = bench_page_weight()
     log("time to interactive")
     R["tti"] = bench_tti()
+    if PG_URL:
+        log("PostgreSQL")
+        R["postgres"] = bench_postgres()
+    else:
+        log("PostgreSQL skipped: TEST_POSTGRES_URL is not set (bench/run.sh sets it)")
     R["machine"]["loadavg_end"] = os.getloadavg()
     table = fmt_table(R)
+    if "postgres" in R:
+        table += "\n\n" + fmt_pg_table(R)
     (OUT / "results.json").write_text(json.dumps(R, indent=2))
     (OUT / "table.md").write_text(table + "\n")
     la = R["machine"]

@@ -4,8 +4,14 @@
 # Idempotent: installs and builds are skipped or incremental on later runs.
 # Not part of `make test`: benchmarks are measurements, not pass/fail tests.
 #
+# bench.py runs under scripts/with-postgres.sh (a throwaway PostgreSQL cluster; installs PostgreSQL
+# if missing) so that it also measures PostgreSQL with 1 and 3 replicas.
+#
 # Knobs (environment): BENCH_DURATION=10 (s per load run), BENCH_CONNECTIONS=32,
-# BENCH_THREADS=2 (wrk), BENCH_RUNS=7 (cold-start and TTI repetitions), BENCH_SKIP_BUILD=1.
+# BENCH_THREADS=2 (wrk), BENCH_RUNS=7 (cold-start and TTI repetitions), BENCH_SKIP_BUILD=1,
+# BENCH_ONLY=postgres (only the SQLite list/submit load and the PostgreSQL rows; skips criterion),
+# BENCH_POSTGRES=0 (no PostgreSQL rows: bench.py runs without the cluster),
+# BENCH_PG_DURABLE=0 (keep the throwaway cluster's fsync=off instead of restarting it durable).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,9 +47,15 @@ if [[ "${BENCH_SKIP_BUILD:-}" != 1 ]]; then
 fi
 
 # Criterion, in its own cargo project and target dir so it never touches `cargo test` or target/.
-step "criterion: instance verification"
 export CARGO_TARGET_DIR_BENCH="$PWD/target-bench"
-(cd bench/verify && CARGO_TARGET_DIR="$CARGO_TARGET_DIR_BENCH" nice cargo bench --bench verify -- --noplot >&2)
+if [[ -z "${BENCH_ONLY:-}" ]]; then
+  step "criterion: instance verification"
+  (cd bench/verify && CARGO_TARGET_DIR="$CARGO_TARGET_DIR_BENCH" nice cargo bench --bench verify -- --noplot >&2)
+fi
 
-step "HTTP load, cold start, page weight, time to interactive"
-exec python3 bench/bench.py
+if [[ "${BENCH_POSTGRES:-1}" == 0 ]]; then
+  step "HTTP load, cold start, page weight, time to interactive"
+  exec python3 bench/bench.py
+fi
+step "HTTP load, cold start, page weight, time to interactive; PostgreSQL with 1 and 3 replicas"
+exec scripts/with-postgres.sh python3 bench/bench.py

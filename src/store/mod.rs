@@ -18,6 +18,7 @@ mod feedback;
 mod group_commit;
 mod instances;
 mod postgres;
+mod purge;
 mod rate_limits;
 mod removed;
 
@@ -35,9 +36,10 @@ pub use feedback::{
     FeedbackCounts, FeedbackRepo, ListQuery, ListedPage, NewFeedback, PageCursor, StoredFeedback,
 };
 pub use instances::{
-    DeliveredEvent, InstanceRecord, InstanceRepo, InstanceStatus, Lifecycle, Outcome, PurgeReport,
-    EVENT_KEY_RETENTION_DAYS, PURGE_CHUNK,
+    DeliveredEvent, InstanceRecord, InstanceRepo, InstanceStatus, Lifecycle, Outcome,
+    EVENT_KEY_RETENTION_DAYS,
 };
+pub use purge::{PurgeReport, PURGE_CHUNK};
 pub use rate_limits::{RateLimitRepo, SharedQuota};
 
 #[derive(Debug, thiserror::Error)]
@@ -296,6 +298,34 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Both engines' migrations have the same versions and names, so a schema change is made
+    /// for both (and a database of either engine is at the same version as the code).
+    #[test]
+    fn migrations_of_both_engines_stay_in_step() {
+        let versions = |m: sqlx::migrate::Migrator| -> Vec<(i64, String)> {
+            m.iter()
+                .map(|m| (m.version, m.description.to_string()))
+                .collect()
+        };
+        let sqlite = versions(sqlx::migrate!("./migrations/sqlite"));
+        let postgres = versions(sqlx::migrate!("./migrations/postgres"));
+        assert!(sqlite.len() >= 5, "{sqlite:?}");
+        assert_eq!(sqlite, postgres);
+    }
+
+    #[test]
+    fn the_url_picks_the_engine() {
+        assert_eq!(Engine::of_url("sqlite://data/app.db"), Some(Engine::Sqlite));
+        assert_eq!(Engine::of_url("sqlite::memory:"), Some(Engine::Sqlite));
+        assert_eq!(Engine::of_url("postgres://u@h/db"), Some(Engine::Postgres));
+        assert_eq!(
+            Engine::of_url("postgresql://u@h/db"),
+            Some(Engine::Postgres)
+        );
+        assert_eq!(Engine::of_url("mysql://u@h/db"), None);
+        assert_eq!(Engine::of_url("data/app.db"), None);
+    }
 
     /// Acknowledged writes must survive power loss: the writer fsyncs every commit.
     #[tokio::test]

@@ -8,9 +8,9 @@ use sqlx::Row;
 use super::{instance_lock, Pg, LIFECYCLE_CHANNEL, PURGE_LOCK};
 use crate::auth::TenantId;
 use crate::store::instances::{
-    DeliveredEvent, InstanceRecord, InstanceStatus, Lifecycle, Outcome, PurgeReport, Transition,
-    PURGE_CHUNK,
+    DeliveredEvent, InstanceRecord, InstanceStatus, Lifecycle, Outcome, Transition,
 };
+use crate::store::purge::{PurgeReport, PURGE_CHUNK};
 use crate::store::StoreError;
 
 pub(in crate::store) async fn record(
