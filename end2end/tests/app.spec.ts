@@ -1,4 +1,4 @@
-import { test, expect, type Page, type FrameLocator } from '@playwright/test';
+import { test, expect, type APIRequestContext, type Page, type FrameLocator } from '@playwright/test';
 
 // Every test goes through /dev, the page that plays the Wix host: it frames /widget and
 // /dashboard with freshly signed instances for two demo sites (A and B).
@@ -240,4 +240,50 @@ test('dashboard filters wait, visibly, until the page is interactive', async ({ 
   await clicked;
   await expect(all).toHaveAttribute('aria-pressed', 'true');
   await expect(dashboard.getByRole('group', { name: 'Show' })).toHaveAttribute('aria-busy', 'false');
+});
+
+/** A freshly signed instance for one of /dev's frames (a new visitor on every call). */
+async function freshInstance(request: APIRequestContext, frameId: string): Promise<string> {
+  const html = await (await request.get('/dev')).text();
+  const src = html.match(new RegExp(`id="${frameId}"[^>]*\\ssrc="([^"]+)"`))?.[1];
+  expect(src, `no #${frameId} on /dev`).toBeTruthy();
+  const instance = new URL(src!.replaceAll('&amp;', '&'), 'http://host').searchParams.get('instance');
+  expect(instance).toBeTruthy();
+  return instance!;
+}
+
+test('the owner pages through more feedback than one page holds', async ({ page, request }) => {
+  const stamp = `Paged ${Date.now()}`;
+  // 21 rows: one page holds 20 (LIST_DEFAULT_LIMIT, src/model.rs). A visitor may send two at
+  // once (SUBMIT_BURST), so every pair comes from a fresh /dev visitor.
+  for (let sent = 0; sent < 21; ) {
+    const instance = await freshInstance(request, 'site-b-widget-visitor');
+    for (let pair = 0; pair < 2 && sent < 21; pair += 1, sent += 1) {
+      const res = await request.post('/api/feedback/submit', {
+        headers: { authorization: instance },
+        data: { message: `${stamp} #${sent}` },
+      });
+      expect(res.status(), await res.text()).toBe(200);
+    }
+  }
+
+  await openHost(page);
+  const dashboard = frame(page, 'site-b-dashboard-owner');
+  const rows = dashboard.getByTestId('feedback-item').filter({ hasText: stamp });
+  await expect(rows).toHaveCount(20);
+  await expect(rows.first()).toContainText(`${stamp} #20`);
+  await interactive(dashboard);
+  await dashboard.getByTestId('load-more').click();
+  await expect(rows).toHaveCount(21);
+  await expect(rows.last()).toContainText(`${stamp} #0`);
+  await expect(dashboard.getByTestId('loading')).toHaveCount(0);
+
+  // Another filter and back: the first page again, not the pages loaded before.
+  await dashboard.getByTestId('filter-all').click();
+  await expect(dashboard.getByTestId('filter-all')).toHaveAttribute('aria-pressed', 'true');
+  await dashboard.getByTestId('filter-open').click();
+  await expect(dashboard.getByTestId('filter-open')).toHaveAttribute('aria-pressed', 'true');
+  await expect(dashboard.getByTestId('loading')).toHaveCount(0);
+  await expect(rows).toHaveCount(20);
+  await expect(dashboard.getByTestId('load-more')).toBeVisible();
 });
