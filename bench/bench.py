@@ -137,7 +137,12 @@ def rust_env(port, db, dev=False, database_url=None, replicas=None):
                    # prod requires a webhook key; any real (non-dev) public key will do here.
                    WIX_WEBHOOK_PUBLIC_KEY_FILE=str(ROOT / "tests/fixtures/webhook-test-public.pem"))
     if database_url:
-        env.update(REPLICAS=str(replicas or 1), DATABASE_POOL_SIZE=str(PG_POOL_SIZE))
+        env.update(REPLICAS=str(replicas or 1), DATABASE_POOL_SIZE=str(PG_POOL_SIZE),
+                   # On PostgreSQL the submit limits are shared rows (GCRA in whole microseconds:
+                   # 60,000,000 / per-minute). Above 60,000,000 a minute the interval rounds to
+                   # 0 µs, the burst window to 0, and concurrent submits get 429: 60,000,000 is
+                   # the largest rate that still lifts the limit (1 µs; burst 100 s).
+                   SUBMIT_RATE_PER_MINUTE="60000000", SUBMIT_RATE_PER_ADDRESS_PER_MINUTE="60000000")
     return env
 
 

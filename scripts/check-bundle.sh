@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 site="${1:-target/site}"
 [[ -d "$site/pkg" ]] || { echo "check-bundle: $site/pkg not found; build first" >&2; exit 1; }
-dev_secret=$(grep -o 'DEV_APP_SECRET: &str = "[^"]*"' src/server/config.rs | sed 's/.*= "\(.*\)"/\1/')
+dev_secret=$(grep -o 'DEV_APP_SECRET: &str = "[^"]*"' src/server/config/wix.rs | sed 's/.*= "\(.*\)"/\1/')
 [[ -n "$dev_secret" ]] || { echo "check-bundle: could not read DEV_APP_SECRET" >&2; exit 1; }
 status=0
 for needle in "$dev_secret" "PRIVATE KEY" "client_secret" "WIX_APP_SECRET"; do
