@@ -11,6 +11,7 @@ DEV_FEATURES := --bin-features ssr,dev-tools
 ## Install what is missing, then run the app with live reload on http://127.0.0.1:3000 (open /dev).
 dev:
 	scripts/setup.sh
+	rm -f target/site/pkg/*.br target/site/pkg/*.gz  # live rebuilds have no compressed copies
 	cargo leptos watch $(DEV_FEATURES)
 
 ## Install what is missing, then formatting, lints, Rust tests, interop and browser tests.
@@ -23,11 +24,13 @@ setup:
 
 build:
 	cargo leptos build $(DEV_FEATURES)
+	scripts/precompress.sh
 
 ## The production build: no dev tools. Checks the binary holds neither the dev private key nor
 ## the fake Wix's control routes.
 release:
 	cargo leptos build --release
+	scripts/precompress.sh
 	scripts/check-release.sh target/release/wix-app
 
 lint:

@@ -48,6 +48,14 @@ if [[ ! -x end2end/node_modules/.bin/wasm-opt || ! -x end2end/node_modules/.bin/
   (cd end2end && npm ci --no-audit --no-fund)
 fi
 
+# Debian's brotli: `make build`/`make release` precompress the frontend (scripts/precompress.sh).
+if ! command -v brotli >/dev/null; then
+  step "installing Debian's brotli"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -q
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q brotli
+fi
+
 if $want_test && [[ ! -x /usr/bin/chromium ]]; then
   step "installing Debian's chromium for the browser tests"
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"

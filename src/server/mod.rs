@@ -9,6 +9,7 @@ mod dev_host;
 mod http;
 pub mod rate_limits;
 pub mod serve;
+mod static_assets;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -55,6 +56,7 @@ pub struct AppState {
     pub fake_wix: Option<FakeWix>,
     pub webhook_verifier: Arc<WebhookVerifier>,
     pub rate_limits: RateLimits,
+    pub health: Arc<http::HealthProbe>,
 }
 
 impl AppState {
@@ -130,6 +132,7 @@ impl AppState {
             fake_wix,
             webhook_verifier: Arc::new(webhook_verifier),
             rate_limits,
+            health: Arc::default(),
         }
     }
 }
@@ -166,7 +169,11 @@ pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
         move || provide_context(app.clone())
     };
 
-    let router = dev_tools(Router::new().route("/healthz", get(http::healthz)), &app);
+    let pkg_dir = std::path::Path::new(&*state.leptos_options.site_root)
+        .join(&*state.leptos_options.site_pkg_dir);
+    let pkg_path = format!("/{}", state.leptos_options.site_pkg_dir);
+    let router = dev_tools(Router::new().route("/healthz", get(http::healthz)), &app)
+        .nest_service(&pkg_path, static_assets::pkg_service(pkg_dir));
     let router = router
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();

@@ -172,9 +172,14 @@ async fn pages_without_an_instance_explain_themselves() {
             instance(SITE_A, Role::Owner)
         ))
         .await;
+    // A page is rendered for one signed instance: no cache may keep it.
+    assert_eq!(res.headers()["cache-control"], "no-store");
     let html = res.text().await.unwrap();
     assert!(!html.contains("Open this app from your Wix dashboard"));
     assert!(html.contains("Loading"));
+    // JSON answers are not pages: no blanket no-store added to them.
+    let health = app.get("/healthz").await;
+    assert!(health.headers().get("cache-control").is_none());
 }
 
 #[tokio::test]

@@ -21,7 +21,8 @@ use std::time::Duration;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{Request, State};
 use axum::http::header::{
-    CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, RETRY_AFTER, X_CONTENT_TYPE_OPTIONS,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, RETRY_AFTER,
+    X_CONTENT_TYPE_OPTIONS,
 };
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -103,7 +104,20 @@ pub fn edges(router: Router, config: &Config) -> Router {
             REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
+        // Pages are rendered for one signed instance: no cache, shared or private, keeps them.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            CACHE_CONTROL,
+            html_is_not_stored,
+        ))
         .layer(cors(config))
+}
+
+fn html_is_not_stored(res: &Response) -> Option<HeaderValue> {
+    res.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|t| t.to_str().ok())
+        .filter(|t| t.starts_with("text/html"))
+        .map(|_| HeaderValue::from_static("no-store"))
 }
 
 /// An [`ApiError`] as a response built outside server_fn: its status, the JSON body and
@@ -141,8 +155,42 @@ async fn limit_header_size(req: Request, next: Next) -> Response {
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.
+/// How long a successful database probe answers `/healthz` (a load balancer probing every
+/// replica often, or a flood of `/healthz`, costs at most one query a second).
+pub const HEALTH_PROBE_TTL: Duration = Duration::from_secs(1);
+
+/// The last successful database probe. A failed probe is never reused: the next request
+/// probes again.
+#[derive(Debug, Default)]
+pub struct HealthProbe {
+    /// Milliseconds since `epoch` at the last success; 0 = none yet.
+    ok_at_ms: std::sync::atomic::AtomicU64,
+    epoch: std::sync::OnceLock<std::time::Instant>,
+}
+
+impl HealthProbe {
+    fn now_ms(&self) -> u64 {
+        let epoch = self.epoch.get_or_init(std::time::Instant::now);
+        u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX) + 1
+    }
+
+    async fn is_healthy(&self, store: &crate::store::Store) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        let now = self.now_ms();
+        let ok_at = self.ok_at_ms.load(Relaxed);
+        if ok_at != 0 && now.saturating_sub(ok_at) < HEALTH_PROBE_TTL.as_millis() as u64 {
+            return true;
+        }
+        let healthy = store.is_healthy().await;
+        if healthy {
+            self.ok_at_ms.store(self.now_ms(), Relaxed);
+        }
+        healthy
+    }
+}
+
 pub async fn healthz(State(app): State<AppState>) -> Response {
-    if app.store.is_healthy().await {
+    if app.health.is_healthy(&app.store).await {
         (StatusCode::OK, Json(serde_json::json!({ "status": "ok" }))).into_response()
     } else {
         (
