@@ -6,7 +6,7 @@ pub mod client_addr;
 pub mod config;
 #[cfg(feature = "dev-tools")]
 mod dev_host;
-mod http;
+pub(crate) mod http;
 pub mod rate_limits;
 pub mod serve;
 pub mod webhooks;
@@ -166,7 +166,11 @@ pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
         move || provide_context(app.clone())
     };
 
-    let router = dev_tools(Router::new().route("/healthz", get(http::healthz)), &app);
+    let router = Router::new().route("/healthz", get(http::healthz)).route(
+        crate::api::feedback::export::EXPORT_PATH,
+        post(crate::api::feedback::export::export_csv),
+    );
+    let router = dev_tools(router, &app);
     let router = router
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
