@@ -186,7 +186,7 @@ async fn write(
             continue;
         }
         let key = (row.instance_id.as_str(), row.month.as_str());
-        if !used.contains_key(&key) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = used.entry(key) {
             let n: Option<i64> = sqlx::query_scalar(
                 "SELECT n FROM monthly_submissions WHERE instance_id = ? AND month = ?",
             )
@@ -194,7 +194,7 @@ async fn write(
             .bind(key.1)
             .fetch_optional(&mut *tx)
             .await?;
-            used.insert(key, (n.unwrap_or(0), 0));
+            slot.insert((n.unwrap_or(0), 0));
         }
         let Some(counter) = used.get_mut(&key) else {
             continue;
