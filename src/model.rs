@@ -115,6 +115,27 @@ impl ContactSyncState {
     }
 }
 
+/// What a server function may require of the site's plan
+/// (`caller.require_plan(Plan::Premium)?`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Plan {
+    Free,
+    Premium,
+}
+
+/// The site's plan and this month's usage, as `POST /api/site/summary` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanInfo {
+    /// The Wix vendor product id; `None` on the free plan.
+    pub id: Option<String>,
+    pub premium: bool,
+    /// New feedback this calendar month (UTC), deleted items included.
+    pub month_submissions: i64,
+    /// `None` when unlimited (premium).
+    pub monthly_limit: Option<i64>,
+}
+
 /// Limits of a feedback submission, checked on both sides (the server's check is the one that counts).
 pub const MESSAGE_MAX_CHARS: usize = 2000;
 pub const EMAIL_MAX_CHARS: usize = 254;

@@ -103,3 +103,30 @@ pub fn installed(site: &str, at: DateTime<Utc>) -> String {
 pub fn removed(site: &str, at: DateTime<Utc>) -> String {
     webhook_event(APP_REMOVED, site, at)
 }
+
+/// A signed instance of `site` for `role`, signed `at`, on the paid plan `plan`
+/// (`vendorProductId`; `None` = free).
+pub fn instance_with_plan(site: &str, role: Role, plan: Option<&str>, at: DateTime<Utc>) -> String {
+    let subject = format!("{}-{}", role.as_str(), site);
+    let mut claims = InstanceClaims::for_role(site, APP_ID, role, &subject, at);
+    claims.vendor_product_id = plan.map(str::to_owned);
+    claims.sign(SECRET.as_bytes())
+}
+
+/// A billing webhook (`PaidPlanPurchased`, `PaidPlanChanged`, …) for `site` setting `plan`
+/// (`None` = free) as of `operation_at`, issued (`iat`) `issued_at`, signed like Wix's testkit.
+pub fn plan_event(
+    event: &str,
+    site: &str,
+    plan: Option<&str>,
+    operation_at: DateTime<Utc>,
+    issued_at: DateTime<Utc>,
+) -> String {
+    let body = serde_json::json!({
+        "operationTimeStamp": operation_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "vendorProductId": plan,
+        "cycle": "MONTHLY",
+    });
+    sign_webhook(WEBHOOK_PRIVATE_KEY, event, site, &body, issued_at)
+        .expect("the test private key signs")
+}

@@ -28,6 +28,55 @@ fn page_instance() -> Option<&'static str> {
         .as_deref()
 }
 
+/// `POST path` with a JSON `body` and the page's credential, outside server_fn: one small code
+/// path for the calls whose answer the page only shows or downloads (the dashboard's wasm has a
+/// size budget). A non-2xx answer becomes its JSON [`ApiError`](crate::api::ApiError).
+pub async fn post_text(path: &str, body: String) -> Result<String, crate::api::ApiError> {
+    use crate::api::{ApiError, ErrorCode};
+    let network = |e: gloo_net::Error| ApiError::new(ErrorCode::Network, e.to_string());
+    let mut req = gloo_net::http::Request::post(path).header("content-type", "application/json");
+    if let Some(instance) = page_instance() {
+        req = req.header("Authorization", instance);
+    }
+    let res = req
+        .body(body)
+        .map_err(network)?
+        .send()
+        .await
+        .map_err(network)?;
+    let text = res.text().await.map_err(network)?;
+    if !res.ok() {
+        return Err(serde_json::from_slice(text.as_bytes())
+            .unwrap_or_else(|_| ApiError::new(ErrorCode::Network, text)));
+    }
+    Ok(text)
+}
+
+/// `POST /api/feedback/export` (CSV, not JSON, so not a server function): fetches the site's
+/// feedback as CSV and hands it to the browser as the download `feedback.csv`.
+pub async fn download_csv() -> Result<(), crate::api::ApiError> {
+    use crate::api::{ApiError, ErrorCode};
+    use wasm_bindgen::JsCast;
+    let csv = post_text("/api/feedback/export", "{}".into()).await?;
+    let js = |_| ApiError::new(ErrorCode::Network, "The download could not be started.");
+    // A Blob, not a data: URL: browsers cap data: URLs at a few MB, exports may be larger.
+    let parts = web_sys::js_sys::Array::of1(&csv.into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/csv;charset=utf-8");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(js)?;
+    let href = web_sys::Url::create_object_url_with_blob(&blob).map_err(js)?;
+    let link = leptos::prelude::document()
+        .create_element("a")
+        .map_err(js)?;
+    link.set_attribute("href", &href).map_err(js)?;
+    link.set_attribute("download", "feedback.csv").map_err(js)?;
+    if let Ok(link) = link.dyn_into::<web_sys::HtmlElement>() {
+        link.click();
+    }
+    let _ = web_sys::Url::revoke_object_url(&href);
+    Ok(())
+}
+
 /// server_fn's browser client plus the `Authorization` header.
 pub struct AuthClient;
 

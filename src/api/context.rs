@@ -11,9 +11,29 @@ use leptos::prelude::use_context;
 
 use crate::api::ApiError;
 use crate::auth::VerifiedIdentity;
+use crate::model::Plan;
 use crate::server::{AppState, ClientAddr};
-use crate::store::Store;
+use crate::store::{Quota, Store};
 use crate::wix::WixClient;
+
+/// The site's plan as it stands for this request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SitePlan {
+    /// The vendor product id; `None` on the free plan.
+    pub id: Option<String>,
+    /// Whether `PREMIUM_PLAN_IDS` counts `id` as premium.
+    pub premium: bool,
+}
+
+impl SitePlan {
+    pub fn plan(&self) -> Plan {
+        if self.premium {
+            Plan::Premium
+        } else {
+            Plan::Free
+        }
+    }
+}
 
 /// A request whose `Authorization` header has been verified.
 pub struct Caller {
@@ -34,6 +54,12 @@ impl Caller {
             tracing::error!("request parts missing from the server-function context");
             ApiError::internal()
         })?;
+        Self::from_parts(state, &parts).await
+    }
+
+    /// [`Self::authenticate`] for a plain axum handler, which has the state and the request
+    /// parts in hand rather than in the server-function context.
+    pub async fn from_parts(state: AppState, parts: &Parts) -> Result<Self, ApiError> {
         let header = parts.headers.get(AUTHORIZATION).map(|v| v.as_bytes());
         // Resolved once per request by `server::client_addr::resolve_client`.
         let client = parts.extensions.get::<ClientAddr>().copied();
@@ -67,6 +93,63 @@ impl Caller {
             identity,
             client,
         })
+    }
+
+    /// The site's plan: what the credential says (a signed instance's `vendorProductId` as of
+    /// its `signDate`; for an access token, Get App Instance's `billing.packageName`, cached,
+    /// or the last one known while Wix cannot be reached, else free), unless a billing webhook
+    /// stored a plan after that, which then wins.
+    pub async fn plan(&self) -> Result<SitePlan, ApiError> {
+        let tenant = self.identity.tenant();
+        let stored = self.state.store.instances().plan(tenant).await?;
+        let id = match self.identity.instance_plan() {
+            Some(claim) => match stored {
+                Some(stored) if claim.signed_at.is_none_or(|signed| stored.at > signed) => {
+                    stored.plan_id
+                }
+                _ => claim.id.clone(),
+            },
+            None => match (self.state.wix.plan_cached(tenant).await, stored) {
+                (Some(known), Some(stored)) if stored.at > known.fetched_at => stored.plan_id,
+                (Some(known), _) => known.plan_id,
+                (None, Some(stored)) => stored.plan_id,
+                (None, None) => None,
+            },
+        };
+        Ok(SitePlan {
+            premium: self.state.config.plans.is_premium(id.as_deref()),
+            id,
+        })
+    }
+
+    /// The declared guard of a server function that needs a plan: 402 `plan_required` when
+    /// the site's plan is below `needed`.
+    pub async fn require_plan(&self, needed: Plan) -> Result<SitePlan, ApiError> {
+        let plan = self.plan().await?;
+        if needed == Plan::Premium && !plan.premium {
+            return Err(ApiError::plan_required());
+        }
+        Ok(plan)
+    }
+
+    /// The monthly allowance of new feedback a site on `plan` has.
+    pub fn quota_for(&self, plan: &SitePlan) -> Quota {
+        Quota {
+            monthly_limit: (!plan.premium)
+                .then_some(self.state.config.plans.free_monthly_submissions),
+        }
+    }
+
+    /// The free plan's allowance, whatever the site's plan (see `submit_feedback`).
+    pub fn free_quota(&self) -> Quota {
+        Quota {
+            monthly_limit: Some(self.state.config.plans.free_monthly_submissions),
+        }
+    }
+
+    /// The app's Wix app id, for the upgrade link.
+    pub fn app_id(&self) -> &str {
+        &self.state.config.wix.app_id
     }
 
     /// Applies the per-visitor submission rate limit (shared by all replicas on PostgreSQL).

@@ -39,6 +39,11 @@ pub enum ErrorCode {
     InstanceNotYetValid,
     InvalidAccessToken,
     InvalidWebhookSignature,
+    // 402
+    /// The endpoint needs a premium plan; the site is on the free plan.
+    PlanRequired,
+    /// The free plan's monthly feedback allowance is used up; nothing was stored.
+    PlanLimitReached,
     // 403
     Forbidden,
     InstanceRemoved,
@@ -82,6 +87,7 @@ impl ErrorCode {
             | ErrorCode::InstanceNotYetValid
             | ErrorCode::InvalidAccessToken
             | ErrorCode::InvalidWebhookSignature => 401,
+            ErrorCode::PlanRequired | ErrorCode::PlanLimitReached => 402,
             ErrorCode::Forbidden | ErrorCode::InstanceRemoved => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
@@ -182,6 +188,22 @@ impl ApiError {
         Self::new(
             ErrorCode::InstanceRemoved,
             "This app was removed from the site. Reinstall it from the Wix App Market to use it again.",
+        )
+    }
+
+    /// 402: the site's plan does not include this.
+    pub fn plan_required() -> Self {
+        Self::new(
+            ErrorCode::PlanRequired,
+            "This needs the app's premium plan. Upgrade the app from the dashboard to use it.",
+        )
+    }
+
+    /// 402: the free plan's monthly allowance of new feedback is used up.
+    pub fn plan_limit_reached() -> Self {
+        Self::new(
+            ErrorCode::PlanLimitReached,
+            "This site is not taking new feedback right now. Please try again next month.",
         )
     }
 
@@ -303,6 +325,7 @@ mod from_layers {
         fn from(err: StoreError) -> Self {
             match err {
                 StoreError::InstanceRemoved => ApiError::instance_removed(),
+                StoreError::PlanLimitReached => ApiError::plan_limit_reached(),
                 other => ApiError::internal().with_detail(other.to_string()),
             }
         }
@@ -317,7 +340,7 @@ mod tests {
     use strum::VariantArray;
 
     /// The codes as README's Errors table documents them: part of the HTTP contract.
-    const CODES: [(ErrorCode, &str); 27] = [
+    const CODES: [(ErrorCode, &str); 29] = [
         (ErrorCode::InvalidInput, "invalid_input"),
         (ErrorCode::InvalidWebhook, "invalid_webhook"),
         (ErrorCode::MissingAuthorization, "missing_authorization"),
@@ -332,6 +355,8 @@ mod tests {
             ErrorCode::InvalidWebhookSignature,
             "invalid_webhook_signature",
         ),
+        (ErrorCode::PlanRequired, "plan_required"),
+        (ErrorCode::PlanLimitReached, "plan_limit_reached"),
         (ErrorCode::Forbidden, "forbidden"),
         (ErrorCode::InstanceRemoved, "instance_removed"),
         (ErrorCode::NotFound, "not_found"),

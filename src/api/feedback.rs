@@ -8,6 +8,8 @@ use crate::api::{ApiError, AuthClient};
 use crate::model::{FeedbackItem, FeedbackStatus, StatusFilter};
 
 #[cfg(feature = "ssr")]
+pub mod export;
+#[cfg(feature = "ssr")]
 mod parse;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -68,19 +70,32 @@ pub struct Deleted {
 pub async fn submit_feedback(
     #[server(flatten)] req: SubmitFeedbackRequest,
 ) -> Result<Submitted, ApiError> {
+    use crate::store::{Quota, StoreError};
     let caller = crate::api::context::Caller::authenticate().await?;
     let new = crate::store::NewFeedback::try_from(req)?;
     caller.limit_submission().await?;
-    let stored = caller
-        .store()
-        .feedback()
-        .insert(
+    let feedback = caller.store().feedback();
+    let insert = |quota: Quota| {
+        feedback.insert(
             caller.identity.tenant(),
             caller.identity.role(),
             caller.identity.subject(),
             &new,
+            quota,
         )
-        .await?;
+    };
+    // A signed instance's plan costs one indexed read. An access token's needs Get App Instance,
+    // so it is asked only when the free allowance is used up: premium is unlimited.
+    let stored = if caller.identity.instance_plan().is_some() {
+        insert(caller.quota_for(&caller.plan().await?)).await?
+    } else {
+        match insert(caller.free_quota()).await {
+            Err(StoreError::PlanLimitReached) if caller.plan().await?.premium => {
+                insert(Quota::default()).await?
+            }
+            other => other?,
+        }
+    };
     if new.email.is_some() {
         caller.wake_contact_sync();
     }

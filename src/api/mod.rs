@@ -7,6 +7,7 @@
 pub mod client;
 pub mod error;
 pub mod feedback;
+pub mod privacy;
 pub mod site;
 
 #[cfg(feature = "ssr")]

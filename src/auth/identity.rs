@@ -1,7 +1,17 @@
 //! The verified caller and the tenant key that scopes every query.
 
+use chrono::{DateTime, Utc};
+
 use super::AuthError;
 use crate::model::Role;
+
+/// The plan a signed instance states: `vendorProductId` (`None` = free) as of its `signDate`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstancePlan {
+    pub id: Option<String>,
+    /// `None` only when the verifier has no maximum age and the payload has no `signDate`.
+    pub signed_at: Option<DateTime<Utc>>,
+}
 
 /// A Wix `instanceId` that came out of a verified credential.
 ///
@@ -33,6 +43,9 @@ pub struct VerifiedIdentity {
     role: Role,
     /// `uid` for owners and members, `aid` for anonymous visitors.
     subject: Option<String>,
+    /// What a signed instance says of the plan; `None` for access tokens, whose plan comes
+    /// from Get App Instance (see `api::context::Caller::plan`).
+    instance_plan: Option<InstancePlan>,
 }
 
 impl VerifiedIdentity {
@@ -41,7 +54,18 @@ impl VerifiedIdentity {
             tenant,
             role,
             subject,
+            instance_plan: None,
         }
+    }
+
+    pub(super) fn with_instance_plan(mut self, plan: InstancePlan) -> Self {
+        self.instance_plan = Some(plan);
+        self
+    }
+
+    /// The plan the signed instance carried; `None` for an access token.
+    pub fn instance_plan(&self) -> Option<&InstancePlan> {
+        self.instance_plan.as_ref()
     }
 
     pub fn tenant(&self) -> &TenantId {

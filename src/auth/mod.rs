@@ -19,7 +19,7 @@ use std::net::IpAddr;
 
 pub use access_token::{AccessTokenOptions, AccessTokenVerifier};
 pub use error::AuthError;
-pub use identity::{TenantId, VerifiedIdentity};
+pub use identity::{InstancePlan, TenantId, VerifiedIdentity};
 pub use instance::{sign_instance, InstanceClaims, InstanceVerifier, MAX_AUTHORIZATION_LEN};
 #[cfg(any(test, feature = "dev-tools"))]
 pub use webhook::{sign_webhook, DEV_WEBHOOK_PRIVATE_KEY};

@@ -149,6 +149,8 @@ fn Inbox() -> impl IntoView {
                         <span>"Total " <strong data-testid="count-total">{s.total}</strong></span>
                     })}
                 </div>
+                <PlanBar summary=summary on_error=fail/>
+                <Privacy on_erased=move || version.update(|v| *v += 1)/>
                 <div class="filters" role="group" aria-label="Show"
                     aria-busy=move || (!hydrated.get()).to_string()>
                     {filter_button(StatusFilter::Open, "Open", "filter-open")}
@@ -230,4 +232,137 @@ fn FeedbackRow(
             </div>
         </li>
     }
+}
+
+/// The plan bar's markup for `summary`: the plan, this month's usage, and on the free plan the
+/// Upgrade link (a new top-level tab: Wix's upgrade page never loads inside the iframe), on
+/// premium the CSV export. Markup rather than a reactive view: the dashboard's wasm has a size
+/// budget. The only text from outside is the server's upgrade URL, attribute-escaped.
+fn plan_html(summary: &Summary) -> String {
+    let plan = &summary.plan;
+    let limit = plan
+        .monthly_limit
+        .map(|l| format!(" of {l}"))
+        .unwrap_or_default();
+    let action = if plan.premium {
+        r#"<button type="button" data-testid="export-csv">Export CSV</button>"#.to_owned()
+    } else {
+        let url = summary
+            .upgrade_url
+            .replace('&', "&amp;")
+            .replace('"', "&quot;")
+            .replace('<', "&lt;");
+        format!(
+            r#"<a class="button" data-testid="upgrade" href="{url}" target="_blank" rel="noopener">Upgrade</a>"#
+        )
+    };
+    format!(
+        r#"Plan <strong data-testid="plan-name">{}</strong> <span data-testid="plan-usage">{}{limit} this month</span> {action}"#,
+        if plan.premium { "Premium" } else { "Free" },
+        plan.month_submissions,
+    )
+}
+
+#[component]
+fn PlanBar(
+    summary: RwSignal<Option<Summary>>,
+    on_error: impl Fn(ApiError) + Copy + 'static,
+) -> impl IntoView {
+    use wasm_bindgen::JsCast;
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        let export = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|t| t.get_attribute("data-testid").as_deref() == Some("export-csv"));
+        if export {
+            spawn_local(async move {
+                if let Err(err) = crate::api::client::download_csv().await {
+                    on_error(err);
+                }
+            });
+        }
+    };
+    view! {
+        <div class="plan" data-testid="plan" on:click=on_click
+            inner_html=move || summary.with(|s| s.as_ref().map(plan_html).unwrap_or_default())></div>
+    }
+}
+
+/// The privacy-request panel's markup: static (no user data), so the wasm carries one element
+/// and one delegated click handler instead of a reactive view per control (the dashboard's wasm
+/// has a size budget). Results go in with `textContent`, never as markup.
+const PRIVACY_HTML: &str = r#"<button type="button" class="link" data-act="open" data-testid="privacy-open">Privacy request</button><div class="privacy" role="dialog" aria-label="Privacy request" data-testid="privacy" hidden><label for="privacy-email">Customer's email</label><input id="privacy-email" type="email"><button type="button" data-act="export" data-testid="privacy-export">Export</button><button type="button" class="danger" data-act="ask" data-testid="privacy-erase">Erase…</button><button type="button" data-act="close">Close</button><p data-testid="privacy-confirm" hidden>Erase all feedback from this email for good? The Wix contact made from it stays in your contacts. <button type="button" class="danger" data-act="erase" data-testid="privacy-confirm-erase">Erase</button> <button type="button" data-act="cancel">Cancel</button></p><pre data-testid="privacy-result"></pre></div>"#;
+
+/// `{"email": …}` as JSON, escaped by hand (serde_json's `Value` would cost the wasm more).
+fn email_body(email: &str) -> String {
+    let mut body = String::from(r#"{"email":""#);
+    for c in email.chars() {
+        match c {
+            '"' | '\\' => {
+                body.push('\\');
+                body.push(c);
+            }
+            c if u32::from(c) < 0x20 => body.push(' '),
+            c => body.push(c),
+        }
+    }
+    body.push_str("\"}");
+    body
+}
+
+/// A customer's privacy request: export or erase their feedback by email. Erasing asks for
+/// confirmation first, in the page (no `confirm()`). The export shows the API's JSON answer.
+#[component]
+fn Privacy(on_erased: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    use wasm_bindgen::JsCast;
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        let target = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+        let box_ = ev
+            .current_target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+        let (Some(target), Some(box_)) = (target, box_) else {
+            return;
+        };
+        let find = |sel: &str| box_.query_selector(sel).ok().flatten();
+        let show = |sel: &str, on: bool| {
+            if let Some(el) = find(sel) {
+                let _ = if on {
+                    el.remove_attribute("hidden")
+                } else {
+                    el.set_attribute("hidden", "")
+                };
+            }
+        };
+        let act = target.get_attribute("data-act").unwrap_or_default();
+        show(".privacy", act != "close");
+        show("p", act == "ask");
+        let path = match act.as_str() {
+            "export" => "/api/privacy/export",
+            "erase" => "/api/privacy/erase",
+            _ => return,
+        };
+        let email = find("input")
+            .and_then(|i| i.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .map(|i| i.value())
+            .unwrap_or_default();
+        let result = find("pre");
+        let body = email_body(&email);
+        spawn_local(async move {
+            let mut text = crate::api::client::post_text(path, body).await;
+            if let (true, Ok(answer)) = (path.ends_with("erase"), &mut text) {
+                // `{"erased":n}` → "Erased n item(s)."
+                let n = answer
+                    .trim_start_matches(r#"{"erased":"#)
+                    .trim_end_matches('}');
+                *answer = format!("Erased {n} item(s).");
+                on_erased();
+            }
+            if let Some(result) = result {
+                result.set_text_content(Some(&text.unwrap_or_else(|e| e.message)));
+            }
+        });
+    };
+    view! { <div class="privacy-box" inner_html=PRIVACY_HTML on:click=on_click></div> }
 }

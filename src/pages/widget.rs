@@ -11,12 +11,14 @@ use leptos_meta::Title;
 
 use super::{hydrated_signal, page_has_instance, server_rendered_field_value, Notice, NoticeKind};
 use crate::api::feedback::{submit_feedback, SubmitFeedbackRequest};
-use crate::api::ApiError;
+use crate::api::{ApiError, ErrorCode};
 use crate::model::MESSAGE_MAX_CHARS;
 
 const MESSAGE_FIELD: &str = "fb-message";
 const EMAIL_FIELD: &str = "fb-email";
 const RATING_FIELD: &str = "fb-rating";
+const LIMIT_REACHED: &str =
+    "Thanks for wanting to share! This site isn't taking new feedback right now. Please try again later.";
 
 #[derive(Debug, Clone, PartialEq)]
 enum FormState {
@@ -125,9 +127,14 @@ fn FeedbackForm() -> impl IntoView {
                         <option value="1">"★ 1"</option>
                     </select>
                     {match current {
+                        // The free plan's monthly limit: a kind line for the visitor, no prices.
+                        // The free plan's monthly limit: a kind line for the visitor, no prices.
+                        FormState::Failed(err) if err.error == ErrorCode::PlanLimitReached => Some(view! {
+                            <p class="notice" role="status" data-testid="limit-reached">{LIMIT_REACHED}</p>
+                        }.into_any()),
                         FormState::Failed(err) => Some(view! {
                             <p class="error" role="alert" data-testid="form-error">{err.message.clone()}</p>
-                        }),
+                        }.into_any()),
                         _ => None,
                     }}
                     <button type="submit" data-testid="send" disabled=move || !can_send()

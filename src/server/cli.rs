@@ -11,7 +11,8 @@ usage:
   wix-app [serve]                 start the server (configuration from the environment / .env)
   wix-app sign-instance --instance-id ID --role owner|member|visitor [--subject ID] [--sign-date RFC3339]
                                   print a signed instance for development and curl, signed with WIX_APP_SECRET
-  wix-app sign-webhook --event AppInstalled|AppRemoved --instance-id ID [--key-file PEM] [--issued-at RFC3339]
+  wix-app sign-webhook --event AppInstalled|AppRemoved|PaidPlanPurchased|PaidPlanChanged|... --instance-id ID
+                       [--plan VENDOR_PRODUCT_ID] [--key-file PEM] [--issued-at RFC3339]
                                   print a webhook body (RS256 JWT) shaped like Wix's, signed with the
                                   development key dev/webhook-dev-private.pem unless --key-file is given
   wix-app help";
@@ -29,6 +30,8 @@ pub enum Command {
         instance_id: String,
         key_file: Option<std::path::PathBuf>,
         issued_at: Option<DateTime<Utc>>,
+        /// `--plan`: a billing event body with this `vendorProductId` (empty = free).
+        plan: Option<String>,
     },
     Help,
 }
@@ -85,6 +88,9 @@ pub fn parse(args: Vec<std::ffi::OsString>) -> Result<Command, String> {
             let key_file: Option<std::path::PathBuf> = args
                 .opt_value_from_str("--key-file")
                 .map_err(|e| e.to_string())?;
+            let plan: Option<String> = args
+                .opt_value_from_str("--plan")
+                .map_err(|e| e.to_string())?;
             let issued_at: Option<String> = args
                 .opt_value_from_str("--issued-at")
                 .map_err(|e| e.to_string())?;
@@ -100,6 +106,7 @@ pub fn parse(args: Vec<std::ffi::OsString>) -> Result<Command, String> {
                 instance_id,
                 key_file,
                 issued_at,
+                plan,
             }
         }
         Some(other) => return Err(format!("unknown command {other:?}\n{USAGE}")),
@@ -150,7 +157,14 @@ pub async fn run(args: Vec<std::ffi::OsString>) -> Result<(), String> {
             instance_id,
             key_file,
             issued_at,
-        } => sign_webhook_command(&event, &instance_id, key_file.as_deref(), issued_at),
+            plan,
+        } => sign_webhook_command(
+            &event,
+            &instance_id,
+            key_file.as_deref(),
+            issued_at,
+            plan.as_deref(),
+        ),
     }
 }
 
@@ -162,6 +176,7 @@ fn sign_webhook_command(
     instance_id: &str,
     key_file: Option<&std::path::Path>,
     issued_at: Option<DateTime<Utc>>,
+    plan: Option<&str>,
 ) -> Result<(), String> {
     use super::config::DEV_APP_ID;
     use crate::auth::{sign_webhook, DEV_WEBHOOK_PRIVATE_KEY};
@@ -177,13 +192,20 @@ fn sign_webhook_command(
             .map_err(|e| format!("cannot read --key-file {}: {e}", path.display()))?,
         None => DEV_WEBHOOK_PRIVATE_KEY.to_owned(),
     };
-    let token = sign_webhook(
-        &key,
-        event,
-        instance_id,
-        &serde_json::json!({ "appId": app_id }),
-        issued_at.unwrap_or_else(Utc::now),
-    )?;
+    let issued_at = issued_at.unwrap_or_else(Utc::now);
+    let body = match plan {
+        // A billing event's body, as Wix shapes it.
+        Some(plan) => {
+            let plan = Some(plan.trim()).filter(|p| !p.is_empty());
+            serde_json::json!({
+                "operationTimeStamp": issued_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "vendorProductId": plan,
+                "cycle": if plan.is_some() { "MONTHLY" } else { "NO_CYCLE" },
+            })
+        }
+        None => serde_json::json!({ "appId": app_id }),
+    };
+    let token = sign_webhook(&key, event, instance_id, &body, issued_at)?;
     println!("{token}");
     Ok(())
 }
@@ -194,6 +216,7 @@ fn sign_webhook_command(
     _instance_id: &str,
     _key_file: Option<&std::path::Path>,
     _issued_at: Option<DateTime<Utc>>,
+    _plan: Option<&str>,
 ) -> Result<(), String> {
     Err("sign-webhook is a development tool; this binary was built without the dev-tools feature (use make dev / cargo run --features dev-tools)".into())
 }
@@ -222,6 +245,7 @@ mod tests {
                 instance_id,
                 key_file: None,
                 issued_at: Some(at),
+                plan: None,
             }) => {
                 assert_eq!(event, "AppRemoved");
                 assert_eq!(instance_id, "site-1");

@@ -3,7 +3,8 @@
 //! It embeds the dashboard and the widget in iframes with freshly signed instances, the way Wix
 //! would, for two demo sites, so a developer can use and test the app without a Wix account.
 //! Its lifecycle panel sends install/uninstall webhooks for the demo sites, signed with the
-//! development key and taken through the real verifier (`POST /dev/webhook`).
+//! development key and taken through the real verifier (`POST /dev/webhook`), and its plan
+//! panel switches a demo site between free and premium with billing webhooks the same way.
 
 use axum::extract::{Query, State};
 use axum::response::{Html, Redirect};
@@ -22,6 +23,11 @@ use crate::store::InstanceStatus;
 
 pub const DEMO_SITE_A: &str = "6f0e2a52-0d6c-4c7b-9a51-00000000000a";
 pub const DEMO_SITE_B: &str = "6f0e2a52-0d6c-4c7b-9a51-00000000000b";
+/// The vendor product id the plan panel buys for a demo site.
+pub const DEMO_PREMIUM_PLAN: &str = "premium";
+/// The billing events the plan panel sends: to premium, back to free.
+const PLAN_PURCHASED: &str = "PaidPlanPurchased";
+const PLAN_CHANGED: &str = "PaidPlanChanged";
 
 struct Frame {
     id: &'static str,
@@ -58,6 +64,16 @@ pub struct WebhookForm {
     event: String,
 }
 
+/// The body of a billing event that moves `site` to `plan` (`None` = free), as Wix shapes it.
+fn plan_body(plan: Option<&str>, now: chrono::DateTime<Utc>) -> serde_json::Value {
+    serde_json::json!({
+        "operationTimeStamp": now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "vendorProductId": plan,
+        "cycle": if plan.is_some() { "MONTHLY" } else { "NO_CYCLE" },
+        "previousVendorProductId": if plan.is_some() { None } else { Some(DEMO_PREMIUM_PLAN) },
+    })
+}
+
 /// `POST /dev/webhook` (dev only): signs an install/uninstall event for a demo site with the
 /// development key, verifies and applies it like `/webhooks/wix` would, and returns to `/dev`.
 pub async fn send_webhook(State(app): State<AppState>, Form(form): Form<WebhookForm>) -> Redirect {
@@ -67,13 +83,28 @@ pub async fn send_webhook(State(app): State<AppState>, Form(form): Form<WebhookF
         "b" => DEMO_SITE_B,
         _ => return back("invalid_input"),
     };
-    let event = match form.event.as_str() {
-        APP_INSTALLED => APP_INSTALLED,
-        APP_REMOVED => APP_REMOVED,
+    let now = Utc::now();
+    let (event, body) = match form.event.as_str() {
+        APP_INSTALLED => (
+            APP_INSTALLED,
+            serde_json::json!({ "appId": app.config.wix.app_id }),
+        ),
+        APP_REMOVED => (
+            APP_REMOVED,
+            serde_json::json!({ "appId": app.config.wix.app_id }),
+        ),
+        PLAN_PURCHASED => (PLAN_PURCHASED, plan_body(Some(DEMO_PREMIUM_PLAN), now)),
+        PLAN_CHANGED => (PLAN_CHANGED, plan_body(None, now)),
         _ => return back("invalid_input"),
     };
-    let now = Utc::now();
-    let body = serde_json::json!({ "appId": app.config.wix.app_id });
+    if let Some(fake) = &app.fake_wix {
+        // Get App Instance agrees with the billing event, as Wix's would.
+        match event {
+            PLAN_PURCHASED => fake.set_plan(site, Some(DEMO_PREMIUM_PLAN)),
+            PLAN_CHANGED => fake.set_plan(site, None),
+            _ => {}
+        }
+    }
     let Ok(token) = sign_webhook(DEV_WEBHOOK_PRIVATE_KEY, event, site, &body, now) else {
         return back("internal");
     };
@@ -91,9 +122,9 @@ pub async fn send_webhook(State(app): State<AppState>, Form(form): Form<WebhookF
     }
 }
 
-/// The lifecycle status of a demo site, looked up through a freshly signed and verified owner
-/// instance (the only way to hold its tenant id).
-async fn demo_status(app: &AppState, site: &str) -> &'static str {
+/// A demo site's tenant, through a freshly signed and verified owner instance (the only way to
+/// hold a tenant id).
+fn demo_tenant(app: &AppState, site: &str) -> Option<crate::auth::TenantId> {
     let instance = InstanceClaims::for_role(
         site,
         &app.config.wix.app_id,
@@ -102,10 +133,23 @@ async fn demo_status(app: &AppState, site: &str) -> &'static str {
         Utc::now(),
     )
     .sign(app.config.wix.app_secret.expose());
-    let Ok(identity) = app.auth.instances().verify_at(&instance, Utc::now()) else {
+    let identity = app.auth.instances().verify_at(&instance, Utc::now()).ok()?;
+    Some(identity.tenant().clone())
+}
+
+/// The plan billing webhooks set for a demo site (`None` = free); Wix signs it into the site's
+/// instances as `vendorProductId`, so the frames' instances carry it too.
+async fn demo_plan(app: &AppState, site: &str) -> Option<String> {
+    let tenant = demo_tenant(app, site)?;
+    app.store.instances().plan(&tenant).await.ok()??.plan_id
+}
+
+/// The lifecycle status of a demo site.
+async fn demo_status(app: &AppState, site: &str) -> &'static str {
+    let Some(tenant) = demo_tenant(app, site) else {
         return "unknown";
     };
-    match app.store.instances().get(identity.tenant()).await {
+    match app.store.instances().get(&tenant).await {
         Ok(None) => "active (no webhook yet)",
         Ok(Some(rec)) => match (rec.status, rec.purged_at) {
             (InstanceStatus::Active, _) => "active",
@@ -118,9 +162,17 @@ async fn demo_status(app: &AppState, site: &str) -> &'static str {
 
 pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -> Html<String> {
     let config = &app.config;
+    let plan_a = demo_plan(&app, DEMO_SITE_A).await;
+    let plan_b = demo_plan(&app, DEMO_SITE_B).await;
     let sign = |site: &str, role: Role, subject: &str| {
-        InstanceClaims::for_role(site, &config.wix.app_id, role, subject, Utc::now())
-            .sign(config.wix.app_secret.expose())
+        let mut claims =
+            InstanceClaims::for_role(site, &config.wix.app_id, role, subject, Utc::now());
+        claims.vendor_product_id = if site == DEMO_SITE_A {
+            plan_a.clone()
+        } else {
+            plan_b.clone()
+        };
+        claims.sign(config.wix.app_secret.expose())
     };
     let visitor_id = uuid::Uuid::new_v4().to_string();
     let owner_a = sign(DEMO_SITE_A, Role::Owner, "owner-a");
@@ -227,10 +279,21 @@ pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -
     let mut lifecycle = String::new();
     for (key, label, site) in [("a", "Site A", DEMO_SITE_A), ("b", "Site B", DEMO_SITE_B)] {
         let status = demo_status(&app, site).await;
+        let plan = match if site == DEMO_SITE_A {
+            &plan_a
+        } else {
+            &plan_b
+        } {
+            Some(id) => format!("plan <code>{id}</code>"),
+            None => "free plan".to_owned(),
+        };
         lifecycle.push_str(&format!(
             r#"<li>{label}: <span id="site-{key}-status">{status}</span>
 <form method="post" action="/dev/webhook" style="display:inline"><input type="hidden" name="site" value="{key}"><input type="hidden" name="event" value="{APP_INSTALLED}"><button id="site-{key}-install">Install</button></form>
-<form method="post" action="/dev/webhook" style="display:inline"><input type="hidden" name="site" value="{key}"><input type="hidden" name="event" value="{APP_REMOVED}"><button id="site-{key}-uninstall">Uninstall</button></form></li>"#
+<form method="post" action="/dev/webhook" style="display:inline"><input type="hidden" name="site" value="{key}"><input type="hidden" name="event" value="{APP_REMOVED}"><button id="site-{key}-uninstall">Uninstall</button></form>
+· <span id="site-{key}-plan">{plan}</span>
+<form method="post" action="/dev/webhook" style="display:inline"><input type="hidden" name="site" value="{key}"><input type="hidden" name="event" value="{PLAN_PURCHASED}"><button id="site-{key}-premium">Buy premium</button></form>
+<form method="post" action="/dev/webhook" style="display:inline"><input type="hidden" name="site" value="{key}"><input type="hidden" name="event" value="{PLAN_CHANGED}"><button id="site-{key}-free">Back to free</button></form></li>"#
         ));
     }
     Html(format!(
@@ -240,7 +303,7 @@ pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -
 <body class="dev-host"><header><h1>Dev host</h1>
 <p>This page plays the Wix host (APP_ENV=dev only). Each frame gets a freshly signed instance for app <code>{app_id}</code>.
 Site A and site B are separate Wix sites: what one submits, the other never sees. Reload for new instances.</p>{fake_note}
-<section id="lifecycle"><h2>Lifecycle webhooks</h2><p>Sends <code>AppInstalled</code> / <code>AppRemoved</code> to the app, signed with the development key. Data of a removed site is purged after DATA_RETENTION_DAYS={retention}.</p>{last}<ul>{lifecycle}</ul></section></header>
+<section id="lifecycle"><h2>Lifecycle and billing webhooks</h2><p>Sends <code>AppInstalled</code> / <code>AppRemoved</code> and the billing events <code>PaidPlanPurchased</code> / <code>PaidPlanChanged</code> to the app, signed with the development key. Data of a removed site is purged after DATA_RETENTION_DAYS={retention}.</p>{last}<ul>{lifecycle}</ul></section></header>
 <main class="dev-grid">{body}</main></body></html>"#,
         app_id = config.wix.app_id,
         retention = config.store.data_retention_days,

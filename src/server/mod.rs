@@ -6,7 +6,7 @@ pub mod client_addr;
 pub mod config;
 #[cfg(feature = "dev-tools")]
 mod dev_host;
-mod http;
+pub(crate) mod http;
 pub mod rate_limits;
 pub mod serve;
 mod static_assets;
@@ -172,8 +172,12 @@ pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
     let pkg_dir = std::path::Path::new(&*state.leptos_options.site_root)
         .join(&*state.leptos_options.site_pkg_dir);
     let pkg_path = format!("/{}", state.leptos_options.site_pkg_dir);
-    let router = dev_tools(Router::new().route("/healthz", get(http::healthz)), &app)
-        .nest_service(&pkg_path, static_assets::pkg_service(pkg_dir));
+    let router = Router::new().route("/healthz", get(http::healthz)).route(
+        crate::api::feedback::export::EXPORT_PATH,
+        post(crate::api::feedback::export::export_csv),
+    );
+    let router =
+        dev_tools(router, &app).nest_service(&pkg_path, static_assets::pkg_service(pkg_dir));
     let router = router
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();

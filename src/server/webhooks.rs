@@ -23,11 +23,24 @@ use super::http::error_response;
 use super::AppState;
 use crate::api::{ApiError, ErrorCode};
 use crate::auth::{TenantId, WebhookEvent, APP_INSTALLED, APP_REMOVED};
-use crate::store::{DeliveredEvent, Lifecycle, Outcome, PurgeReport, Store, StoreError};
+use crate::store::{
+    DeliveredEvent, Lifecycle, Outcome, PlanChange, PurgeReport, Store, StoreError,
+};
 
 pub const WEBHOOK_PATH: &str = "/webhooks/wix";
 /// Webhook bodies larger than this are refused with 413.
 pub const MAX_WEBHOOK_BODY_BYTES: usize = 256 * 1024;
+/// Billing events that state the instance's plan (`vendorProductId` in the event body). A
+/// cancelled auto-renewal keeps the plan until it expires, so it restates the same id. Other
+/// billing events (`PlanTransferred`, future ones) are recorded and acknowledged, not applied.
+pub const PLAN_EVENTS: [&str; 5] = [
+    "PaidPlanPurchased",
+    "PaidPlanChanged",
+    "PaidPlanAutoRenewalCancelled",
+    "PlanConvertedToPaid",
+    "PlanReactivated",
+];
+
 /// How often the background job looks for removed instances whose retention has run out.
 pub const PURGE_INTERVAL: StdDuration = StdDuration::from_secs(3600);
 
@@ -116,6 +129,7 @@ pub async fn handle_event(
         APP_REMOVED => Some(Lifecycle::Removed),
         _ => None,
     };
+    let plan = plan_change(event, now);
     let instance_id = event.tenant.as_ref().map(TenantId::as_str).unwrap_or("");
     let outcome = app
         .store
@@ -125,11 +139,12 @@ pub async fn handle_event(
             event_type: &event.event_type,
             tenant: event.tenant.as_ref(),
             change,
+            plan,
             event_at: event.issued_at.unwrap_or(now),
             received_at: now,
         })
         .await?;
-    match change {
+    match change.map(|_| ()).or(plan.map(|_| ())) {
         None => tracing::info!(
             event_type = %event.event_type,
             instance_id,
@@ -156,6 +171,29 @@ pub async fn handle_event(
         }
     }
     Ok(outcome)
+}
+
+/// The plan a billing event sets: its body's `vendorProductId` (`null` or empty = free), as of
+/// its `operationTimeStamp` (else the token's `iat`, else now). `None` for other event types and
+/// for a billing event without the field.
+fn plan_change(event: &WebhookEvent, now: DateTime<Utc>) -> Option<PlanChange<'_>> {
+    if !PLAN_EVENTS.contains(&event.event_type.as_str()) {
+        return None;
+    }
+    let body = event.body.as_object()?;
+    let plan_id = match body.get("vendorProductId")? {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(id) => Some(id.trim()).filter(|id| !id.is_empty()),
+        _ => return None,
+    };
+    let at = body
+        .get("operationTimeStamp")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .or(event.issued_at)
+        .unwrap_or(now);
+    Some(PlanChange { plan_id, at })
 }
 
 /// The app's access token for a removed instance is dropped (memory and database): the site

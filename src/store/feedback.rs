@@ -29,6 +29,24 @@ pub struct StoredFeedback {
     pub created_at: String,
 }
 
+/// How many new feedback items a site may still get this month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Quota {
+    /// Items per calendar month (UTC) at most; `None` = unlimited (premium).
+    pub monthly_limit: Option<u32>,
+}
+
+/// The calendar month (UTC) `at` counts towards, as `monthly_submissions.month`.
+pub fn month_key(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m").to_string()
+}
+
+/// An email as stored in `feedback.email_lower`: ASCII letters lower-cased, every other
+/// character kept as it is (the same bytes on SQLite and PostgreSQL).
+pub fn email_key(email: &str) -> String {
+    email.trim().to_ascii_lowercase()
+}
+
 #[derive(Debug, Clone)]
 pub struct ListQuery {
     pub filter: StatusFilter,
@@ -98,6 +116,7 @@ impl<'a> FeedbackRepo<'a> {
         author: Role,
         author_id: Option<&str>,
         new: &NewFeedback,
+        quota: Quota,
     ) -> Result<StoredFeedback, StoreError> {
         let now = Utc::now();
         let now_us = now.timestamp_micros();
@@ -108,11 +127,14 @@ impl<'a> FeedbackRepo<'a> {
             instance_id: tenant.as_str().to_owned(),
             message: new.message.clone(),
             email: new.email.clone(),
+            email_lower: new.email.as_deref().map(email_key),
             rating: new.rating.map(i64::from),
             author_kind: author.as_str(),
             author_id: author_id.map(str::to_owned),
             created_at_us: now_us,
             created_at_ms: now.timestamp_millis(),
+            month: month_key(now),
+            monthly_limit: quota.monthly_limit.map(i64::from),
         };
         match self.db {
             Db::Sqlite(pools) => pools.feedback_writer.insert(row).await?,
@@ -135,9 +157,31 @@ impl<'a> FeedbackRepo<'a> {
         tenant: &TenantId,
         query: &ListQuery,
     ) -> Result<ListedPage, StoreError> {
+        self.list_where(tenant, query, None).await
+    }
+
+    /// One page of the tenant's feedback with this email (compared through [`email_key`]).
+    pub async fn list_by_email(
+        &self,
+        tenant: &TenantId,
+        query: &ListQuery,
+        email: &str,
+    ) -> Result<ListedPage, StoreError> {
+        self.list_where(tenant, query, Some(&email_key(email)))
+            .await
+    }
+
+    async fn list_where(
+        &self,
+        tenant: &TenantId,
+        query: &ListQuery,
+        email_lower: Option<&str>,
+    ) -> Result<ListedPage, StoreError> {
         let pools = match self.db {
             Db::Sqlite(pools) => pools,
-            Db::Postgres(pg) => return postgres::feedback::list(pg, tenant, query).await,
+            Db::Postgres(pg) => {
+                return postgres::feedback::list(pg, tenant, query, email_lower).await
+            }
         };
         let mut sql: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
             "SELECT json_group_array(json_object(
@@ -151,6 +195,9 @@ impl<'a> FeedbackRepo<'a> {
             .push_bind(tenant.as_str());
         if let Some(status) = query.filter.status() {
             sql.push(" AND f.status = ").push_bind(status.as_str());
+        }
+        if let Some(email_lower) = email_lower {
+            sql.push(" AND f.email_lower = ").push_bind(email_lower);
         }
         if let Some(cursor) = &query.cursor {
             sql.push(" AND (f.created_at < ")
@@ -209,6 +256,64 @@ impl<'a> FeedbackRepo<'a> {
             .execute(&pools.write)
             .await?;
         Ok(result.rows_affected() > 0)
+    }
+
+    /// Deletes every feedback item of the tenant with this email (compared through
+    /// [`email_key`]) and their contact-sync rows, in one transaction; returns how many items.
+    pub async fn erase_by_email(&self, tenant: &TenantId, email: &str) -> Result<u64, StoreError> {
+        let key = email_key(email);
+        let pools = match self.db {
+            Db::Sqlite(pools) => pools,
+            Db::Postgres(pg) => return postgres::feedback::erase_by_email(pg, tenant, &key).await,
+        };
+        let mut tx = pools.write.begin().await?;
+        sqlx::query(
+            "DELETE FROM contact_sync WHERE instance_id = ?1 AND feedback_id IN
+               (SELECT id FROM feedback WHERE instance_id = ?1 AND email_lower = ?2)",
+        )
+        .bind(tenant.as_str())
+        .bind(&key)
+        .execute(&mut *tx)
+        .await?;
+        let erased = sqlx::query("DELETE FROM feedback WHERE instance_id = ? AND email_lower = ?")
+            .bind(tenant.as_str())
+            .bind(&key)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(erased)
+    }
+
+    /// New feedback items of the tenant in the calendar month (UTC) of `at`, deleted ones
+    /// included.
+    pub async fn month_submissions(
+        &self,
+        tenant: &TenantId,
+        at: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let month = month_key(at);
+        let n: Option<i64> = match self.db {
+            Db::Sqlite(pools) => {
+                sqlx::query_scalar(
+                    "SELECT n FROM monthly_submissions WHERE instance_id = ? AND month = ?",
+                )
+                .bind(tenant.as_str())
+                .bind(&month)
+                .fetch_optional(&pools.read)
+                .await?
+            }
+            Db::Postgres(pg) => {
+                sqlx::query_scalar(
+                    "SELECT n FROM monthly_submissions WHERE instance_id = $1 AND month = $2",
+                )
+                .bind(tenant.as_str())
+                .bind(&month)
+                .fetch_optional(&pg.pool)
+                .await?
+            }
+        };
+        Ok(n.unwrap_or(0))
     }
 
     pub async fn counts(&self, tenant: &TenantId) -> Result<FeedbackCounts, StoreError> {
@@ -308,6 +413,13 @@ pub(super) fn rfc3339(micros: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys() {
+        assert_eq!(email_key(" Ann.ÉLAN@Example.COM "), "ann.Élan@example.com");
+        let at = DateTime::<Utc>::from_timestamp(1_767_323_045, 0).unwrap();
+        assert_eq!(month_key(at), "2026-01");
+    }
 
     #[test]
     fn cursor_round_trips_and_rejects_garbage() {

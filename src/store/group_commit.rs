@@ -14,6 +14,11 @@
 //! writer after the removal committed is refused (`StoreError::InstanceRemoved`) instead of
 //! landing behind the purge. And it counts each site's waiting contact syncs: past the cap, the
 //! new row's sync is `skipped` (the feedback is still stored).
+//!
+//! The free plan's monthly quota is counted in the same transaction: each site's counter for
+//! the month (`monthly_submissions`) is read once per batch, rows past a limited site's quota are
+//! refused (`StoreError::PlanLimitReached`, nothing written for them), and the counters are
+//! raised by the rows written, so concurrent submissions can never overshoot the quota.
 
 use std::collections::{HashMap, HashSet};
 
@@ -22,7 +27,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
 
-/// Rows per batch: 10 bound parameters each, far below SQLite's limit of 32,766.
+/// Rows per batch: 11 bound parameters each, far below SQLite's limit of 32,766.
 const MAX_BATCH: usize = 64;
 /// Submissions waiting for the writer; senders beyond this wait (backpressure, not unbounded
 /// memory).
@@ -35,11 +40,35 @@ pub(super) struct FeedbackRow {
     pub instance_id: String,
     pub message: String,
     pub email: Option<String>,
+    /// `email` lower-cased in ASCII only, for privacy look-ups.
+    pub email_lower: Option<String>,
     pub rating: Option<i64>,
     pub author_kind: &'static str,
     pub author_id: Option<String>,
     pub created_at_us: i64,
     pub created_at_ms: i64,
+    /// The calendar month (UTC) the row counts towards, `YYYY-MM`.
+    pub month: String,
+    /// How many rows the site may have for `month` at most; `None` = unlimited.
+    pub monthly_limit: Option<i64>,
+}
+
+/// Why a row of a batch was not written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Refusal {
+    /// The site removed the app.
+    Removed,
+    /// The site's free quota for the month is used up.
+    LimitReached,
+}
+
+impl Refusal {
+    fn error(self) -> StoreError {
+        match self {
+            Refusal::Removed => StoreError::InstanceRemoved,
+            Refusal::LimitReached => StoreError::PlanLimitReached,
+        }
+    }
 }
 
 struct Pending {
@@ -110,10 +139,9 @@ async fn run(
             Ok(refused) => {
                 sizes.record(batch.len() - refused.len());
                 for pending in batch.drain(..) {
-                    let outcome = if refused.contains(pending.row.instance_id.as_str()) {
-                        Err(StoreError::InstanceRemoved)
-                    } else {
-                        Ok(())
+                    let outcome = match refused.get(pending.row.id.as_str()) {
+                        Some(refusal) => Err(refusal.error()),
+                        None => Ok(()),
                     };
                     let _ = pending.done.send(outcome);
                 }
@@ -127,8 +155,10 @@ async fn run(
                 tracing::warn!(error = %err, rows = batch.len(), "batched insert failed; writing its rows one by one");
                 for pending in batch.drain(..) {
                     let result = match write(&pool, &[&pending.row], max_pending).await {
-                        Ok(refused) if refused.is_empty() => Ok(()),
-                        Ok(_) => Err(StoreError::InstanceRemoved),
+                        Ok(refused) => match refused.values().next() {
+                            Some(refusal) => Err(refusal.error()),
+                            None => Ok(()),
+                        },
                         Err(err) => Err(err),
                     };
                     let _ = pending.done.send(result);
@@ -138,28 +168,68 @@ async fn run(
     }
 }
 
-/// Writes the batch in one transaction; returns the instance ids whose rows were refused
-/// because the site removed the app.
+/// Writes the batch in one transaction; returns the ids of the rows refused, and why.
 async fn write(
     pool: &SqlitePool,
     rows: &[&FeedbackRow],
     max_pending: i64,
-) -> Result<HashSet<String>, StoreError> {
+) -> Result<HashMap<String, Refusal>, StoreError> {
     let mut tx = pool.begin().await?;
     let sites: HashSet<&str> = rows.iter().map(|r| r.instance_id.as_str()).collect();
     let removed = removed_among(&mut tx, &sites).await?;
-    let rows: Vec<&FeedbackRow> = rows
-        .iter()
-        .copied()
-        .filter(|r| !removed.contains(r.instance_id.as_str()))
-        .collect();
+    let mut refused: HashMap<String, Refusal> = HashMap::new();
+    let mut used: HashMap<(&str, &str), (i64, i64)> = HashMap::new();
+    let mut kept = Vec::with_capacity(rows.len());
+    for row in rows.iter().copied() {
+        if removed.contains(row.instance_id.as_str()) {
+            refused.insert(row.id.clone(), Refusal::Removed);
+            continue;
+        }
+        let key = (row.instance_id.as_str(), row.month.as_str());
+        if let std::collections::hash_map::Entry::Vacant(slot) = used.entry(key) {
+            let n: Option<i64> = sqlx::query_scalar(
+                "SELECT n FROM monthly_submissions WHERE instance_id = ? AND month = ?",
+            )
+            .bind(key.0)
+            .bind(key.1)
+            .fetch_optional(&mut *tx)
+            .await?;
+            slot.insert((n.unwrap_or(0), 0));
+        }
+        let Some(counter) = used.get_mut(&key) else {
+            continue;
+        };
+        // counter: (rows counted so far, rows this batch adds)
+        if row.monthly_limit.is_some_and(|limit| counter.0 >= limit) {
+            refused.insert(row.id.clone(), Refusal::LimitReached);
+            continue;
+        }
+        counter.0 += 1;
+        counter.1 += 1;
+        kept.push(row);
+    }
+    let rows = kept;
     if rows.is_empty() {
         tx.commit().await?;
-        return Ok(removed);
+        return Ok(refused);
+    }
+    for ((site, month), (_, added)) in &used {
+        if *added == 0 {
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO monthly_submissions (instance_id, month, n) VALUES (?, ?, ?)
+             ON CONFLICT (instance_id, month) DO UPDATE SET n = n + excluded.n",
+        )
+        .bind(*site)
+        .bind(*month)
+        .bind(*added)
+        .execute(&mut *tx)
+        .await?;
     }
 
     let mut feedback: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-        "INSERT INTO feedback (id, instance_id, message, email, rating, status, author_kind, author_id, created_at, updated_at) ",
+        "INSERT INTO feedback (id, instance_id, message, email, email_lower, rating, status, author_kind, author_id, created_at, updated_at) ",
     );
     feedback.push_values(&rows, |mut values, row| {
         values
@@ -167,6 +237,7 @@ async fn write(
             .push_bind(&row.instance_id)
             .push_bind(&row.message)
             .push_bind(row.email.as_deref())
+            .push_bind(row.email_lower.as_deref())
             .push_bind(row.rating)
             .push_bind("open")
             .push_bind(row.author_kind)
@@ -205,7 +276,7 @@ async fn write(
         outbox.build().execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    Ok(removed)
+    Ok(refused)
 }
 
 /// Which of `sites` removed the app, read inside the writer's transaction.

@@ -19,7 +19,25 @@ pub enum Lifecycle {
     Removed,
 }
 
-/// A delivery to record. `change` is `None` for event types the app does not act on.
+/// What a billing event sets: the instance's plan (`None` = free) as of `at`, Wix's time of the
+/// operation. Plan events are ordered among themselves by `at`, on a clock of their own
+/// (`instance_plans.plan_event_at`), so they never make a lifecycle event look stale.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanChange<'a> {
+    pub plan_id: Option<&'a str>,
+    pub at: DateTime<Utc>,
+}
+
+/// The plan billing webhooks last set for an instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPlan {
+    pub plan_id: Option<String>,
+    /// When the event that set it happened (Wix's clock).
+    pub at: DateTime<Utc>,
+}
+
+/// A delivery to record. `change` and `plan` are `None` for event types the app does not act
+/// on (at most one of them is set).
 #[derive(Debug, Clone)]
 pub struct DeliveredEvent<'a> {
     /// Idempotency key: the same delivery twice has the same key.
@@ -27,6 +45,8 @@ pub struct DeliveredEvent<'a> {
     pub event_type: &'a str,
     pub tenant: Option<&'a TenantId>,
     pub change: Option<Lifecycle>,
+    /// For billing events: the plan to set.
+    pub plan: Option<PlanChange<'a>>,
     /// When the event happened by Wix's clock: orders events. Clamped to `received_at` only for
     /// the times retention is counted from.
     pub event_at: DateTime<Utc>,
@@ -79,6 +99,22 @@ pub struct InstanceRecord {
     pub last_event_at: i64,
     pub purged_at: Option<i64>,
 }
+
+/// Sets an instance's plan unless a newer plan event was applied (`?1` instance, `?2` plan id,
+/// `?3` event time, `?4` now, all µs). No row changed = stale.
+const SET_PLAN_SQLITE: &str =
+    "INSERT INTO instance_plans (instance_id, plan_id, plan_event_at, updated_at)
+     VALUES (?1, ?2, ?3, ?4)
+     ON CONFLICT (instance_id) DO UPDATE SET plan_id = excluded.plan_id,
+       plan_event_at = excluded.plan_event_at, updated_at = excluded.updated_at
+     WHERE excluded.plan_event_at >= instance_plans.plan_event_at";
+/// [`SET_PLAN_SQLITE`] for PostgreSQL.
+pub(super) const SET_PLAN_POSTGRES: &str =
+    "INSERT INTO instance_plans (instance_id, plan_id, plan_event_at, updated_at)
+     VALUES ($1, $2, $3, $4)
+     ON CONFLICT (instance_id) DO UPDATE SET plan_id = excluded.plan_id,
+       plan_event_at = excluded.plan_event_at, updated_at = excluded.updated_at
+     WHERE excluded.plan_event_at >= instance_plans.plan_event_at";
 
 /// Processed-delivery keys older than this are forgotten; a redelivery that late is still
 /// harmless because older events never override newer ones.
@@ -162,6 +198,22 @@ impl<'a> InstanceRepo<'a> {
             tx.commit().await?;
             return Ok(Outcome::Duplicate);
         }
+        if let (Some(tenant), Some(plan)) = (event.tenant, event.plan) {
+            let applied = sqlx::query(SET_PLAN_SQLITE)
+                .bind(tenant.as_str())
+                .bind(plan.plan_id)
+                .bind(plan.at.timestamp_micros())
+                .bind(received_us)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            return Ok(if applied > 0 {
+                Outcome::Applied
+            } else {
+                Outcome::Stale
+            });
+        }
         let (Some(tenant), Some(change)) = (event.tenant, event.change) else {
             tx.commit().await?;
             return Ok(Outcome::Ignored);
@@ -228,6 +280,32 @@ impl<'a> InstanceRepo<'a> {
                 .set(tenant.as_str(), change == Lifecycle::Removed);
         }
         Ok(outcome)
+    }
+
+    /// The plan billing webhooks last set; `None` when none ever did.
+    pub async fn plan(&self, tenant: &TenantId) -> Result<Option<StoredPlan>, StoreError> {
+        let row: Option<(Option<String>, i64)> = match self.db {
+            Db::Sqlite(pools) => {
+                sqlx::query_as(
+                    "SELECT plan_id, plan_event_at FROM instance_plans WHERE instance_id = ?",
+                )
+                .bind(tenant.as_str())
+                .fetch_optional(&pools.read)
+                .await?
+            }
+            Db::Postgres(pg) => {
+                sqlx::query_as(
+                    "SELECT plan_id, plan_event_at FROM instance_plans WHERE instance_id = $1",
+                )
+                .bind(tenant.as_str())
+                .fetch_optional(&pg.pool)
+                .await?
+            }
+        };
+        Ok(row.map(|(plan_id, at)| StoredPlan {
+            plan_id,
+            at: DateTime::<Utc>::from_timestamp_micros(at).unwrap_or_default(),
+        }))
     }
 
     /// The lifecycle row of an instance; `None` when no webhook ever mentioned it.

@@ -33,11 +33,12 @@ use removed::RemovedInstances;
 pub use app_tokens::{AppTokenRepo, TokenFetchLock};
 pub use contact_sync::{ContactSyncRepo, PendingSync};
 pub use feedback::{
-    FeedbackCounts, FeedbackRepo, ListQuery, ListedPage, NewFeedback, PageCursor, StoredFeedback,
+    email_key, month_key, FeedbackCounts, FeedbackRepo, ListQuery, ListedPage, NewFeedback,
+    PageCursor, Quota, StoredFeedback,
 };
 pub use instances::{
-    DeliveredEvent, InstanceRecord, InstanceRepo, InstanceStatus, Lifecycle, Outcome,
-    EVENT_KEY_RETENTION_DAYS,
+    DeliveredEvent, InstanceRecord, InstanceRepo, InstanceStatus, Lifecycle, Outcome, PlanChange,
+    StoredPlan, EVENT_KEY_RETENTION_DAYS,
 };
 pub use purge::{PurgeReport, PURGE_CHUNK};
 pub use rate_limits::{RateLimitRepo, SharedQuota};
@@ -60,6 +61,9 @@ pub enum StoreError {
     /// The site removed the app before the write committed; nothing was written.
     #[error("the site removed the app")]
     InstanceRemoved,
+    /// The site's free plan allows no more new feedback this month; nothing was written.
+    #[error("the site's monthly submissions are used up")]
+    PlanLimitReached,
 }
 
 /// Settings of the store that come from the configuration.

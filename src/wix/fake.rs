@@ -116,6 +116,8 @@ impl Token {
 struct Site {
     site_id: String,
     name: String,
+    /// `instance.billing.packageName`; `None` = free (`isFree: true`, no `billing`).
+    plan: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -176,7 +178,7 @@ impl FakeWix {
     /// - Control (JSON in and out): `POST /_fake/access-token {instance_id, subject_type,
     ///   subject_id?, ttl_secs?, client_id?}` → `{access_token}`; `POST /_fake/faults {count, status,
     ///   retry_after_secs?}`; `POST /_fake/down {down}`; `POST /_fake/latency {millis}`;
-    ///   `POST /_fake/site-name {instance_id, name}`; `POST /_fake/revoke {instance_id}`;
+    ///   `POST /_fake/site-name {instance_id, name}`; `POST /_fake/plan {instance_id, plan}`; `POST /_fake/revoke {instance_id}`;
     ///   `GET /_fake/counters`; `GET /_fake/contacts?instance_id=X` → `{contacts}`.
     ///
     /// Paths are counted by their Wix name, so the router may also be nested under a prefix.
@@ -192,6 +194,7 @@ impl FakeWix {
             .route("/_fake/down", post(control::down))
             .route("/_fake/latency", post(control::latency))
             .route("/_fake/site-name", post(control::site_name))
+            .route("/_fake/plan", post(control::plan))
             .route("/_fake/revoke", post(control::revoke))
             .route("/_fake/counters", get(control::counters))
             .route("/_fake/contacts", get(control::contacts))
@@ -348,6 +351,11 @@ impl FakeWix {
         self.lock().site(instance_id).name = name.to_owned();
     }
 
+    /// The instance's paid plan (`instance.billing.packageName`); `None` = the free plan.
+    pub fn set_plan(&self, instance_id: &str, plan: Option<&str>) {
+        self.lock().site(instance_id).plan = plan.map(str::to_owned);
+    }
+
     /// The instance's contacts, oldest first.
     pub fn contacts(&self, instance_id: &str) -> Vec<FakeContact> {
         self.lock()
@@ -369,6 +377,7 @@ impl State {
                     "Demo site {}",
                     instance_id.chars().take(8).collect::<String>()
                 ),
+                plan: None,
             })
     }
 }

@@ -8,7 +8,7 @@ mod error;
 #[cfg(feature = "dev-tools")]
 pub mod fake;
 
-pub use apps::SiteInfo;
+pub use apps::{KnownPlan, SiteInfo};
 pub use client::{WixClient, WixClientOptions, WIX_REQUESTS_PER_MINUTE};
 pub use error::WixError;
 

@@ -3,7 +3,7 @@
 use crate::common::*;
 use serde_json::{json, Value};
 use wix_app::model::Role;
-use wix_app::store::{NewFeedback, StoreError, StoredFeedback};
+use wix_app::store::{NewFeedback, Quota, StoreError, StoredFeedback};
 
 #[tokio::test]
 async fn visitor_submits_and_owner_reads_it() {
@@ -86,7 +86,11 @@ async fn owner_resolves_reopens_deletes_and_counts_follow() {
 /// Asserts `site`'s summary, read by its owner: these counts, and the fake Wix's default name of
 /// the site (`Demo site` and the first 8 characters of its instance id).
 async fn assert_summary(app: &TestApp, site: &str, open: i64, resolved: i64) {
-    let summary = app.summary(site).await;
+    let mut summary = app.summary(site).await;
+    // Additive fields, checked in tests/it/plans.rs.
+    let body = summary.body.as_object_mut().unwrap();
+    assert!(body.remove("plan").is_some_and(|p| p.is_object()));
+    assert!(body.remove("upgrade_url").is_some_and(|u| u.is_string()));
     assert_eq!(
         summary.body,
         json!({
@@ -425,7 +429,7 @@ async fn insert_concurrently(
             (
                 i,
                 feedback
-                    .insert(site, Role::Visitor, Some(&author), &new)
+                    .insert(site, Role::Visitor, Some(&author), &new, Quota::default())
                     .await,
             )
         }

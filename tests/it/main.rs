@@ -13,6 +13,8 @@ mod edges;
 mod fake_wix;
 mod hardening;
 mod observability;
+mod plans;
+mod privacy;
 mod replicas;
 mod webhooks;
 mod wix;

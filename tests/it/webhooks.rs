@@ -630,6 +630,7 @@ async fn a_submission_committing_after_the_removal_is_refused_not_orphaned() {
                 email: Some("late@example.com".into()),
                 rating: None,
             },
+            wix_app::store::Quota::default(),
         )
         .await;
     assert!(

@@ -20,7 +20,7 @@ use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::{AuthError, TenantId, VerifiedIdentity};
+use super::{AuthError, InstancePlan, TenantId, VerifiedIdentity};
 use encoding::decode_base64_into;
 use payload::{parse_payload, role_of};
 pub use sign::{sign_instance, InstanceClaims};
@@ -120,29 +120,37 @@ impl InstanceVerifier {
             .instance_id
             .filter(|id| !id.trim().is_empty())
             .ok_or(AuthError::NoInstanceId)?;
-        self.check_sign_date(payload.sign_date.as_deref(), now)?;
+        let signed_at = self.check_sign_date(payload.sign_date.as_deref(), now)?;
 
         let (role, subject) = role_of(
             payload.permissions.as_deref(),
             payload.uid.as_deref(),
             payload.aid.as_deref(),
         );
+        let plan = InstancePlan {
+            id: payload
+                .vendor_product_id
+                .map(|id| id.trim().to_owned())
+                .filter(|id| !id.is_empty()),
+            signed_at,
+        };
         Ok(VerifiedIdentity::new(
             TenantId::verified(instance_id.into_owned()),
             role,
             subject.map(str::to_owned),
-        ))
+        )
+        .with_instance_plan(plan))
     }
 
     fn check_sign_date(
         &self,
         sign_date: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<(), AuthError> {
+    ) -> Result<Option<DateTime<Utc>>, AuthError> {
         let Some(sign_date) = sign_date.filter(|s| !s.is_empty()) else {
             return match self.max_age {
                 Some(_) => Err(AuthError::Malformed("signDate is missing")),
-                None => Ok(()),
+                None => Ok(None),
             };
         };
         let signed = DateTime::parse_from_rfc3339(sign_date)
@@ -156,7 +164,7 @@ impl InstanceVerifier {
                 return Err(AuthError::Expired);
             }
         }
-        Ok(())
+        Ok(Some(signed))
     }
 }
 

@@ -26,6 +26,9 @@ pub(super) struct Payload<'a> {
     pub(super) permissions: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     pub(super) aid: Option<Cow<'a, str>>,
+    /// The paid plan; absent, `null` or empty on the free plan.
+    #[serde(rename = "vendorProductId", default, borrow)]
+    pub(super) vendor_product_id: Option<Cow<'a, str>>,
 }
 
 /// Roles as Wix encodes them: `aid` marks an anonymous visitor whatever else the payload says;

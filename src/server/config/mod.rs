@@ -11,6 +11,7 @@
 mod http;
 mod outbox;
 mod parse;
+mod plans;
 mod rate_limits;
 mod store;
 #[cfg(test)]
@@ -30,6 +31,7 @@ pub use outbox::{
     DEFAULT_OUTBOX_MAX_PENDING_PER_SITE, DEFAULT_OUTBOX_POLL_SECS,
 };
 use parse::Vars;
+pub use plans::{PlanConfig, DEFAULT_FREE_MONTHLY_SUBMISSIONS};
 pub use rate_limits::{
     RateLimitConfig, DEFAULT_AUTH_FAILURES_PER_MINUTE, DEFAULT_SUBMIT_BURST,
     DEFAULT_SUBMIT_BURST_PER_ADDRESS, DEFAULT_SUBMIT_RATE_PER_ADDRESS_PER_MINUTE,
@@ -90,6 +92,8 @@ pub struct Config {
     pub rate_limits: RateLimitConfig,
     /// The contact-sync outbox.
     pub outbox: OutboxConfig,
+    /// Premium plan ids and the free plan's limits.
+    pub plans: PlanConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -136,6 +140,7 @@ impl Config {
             http: HttpConfig::from_lookup(vars, rules)?,
             rate_limits: RateLimitConfig::from_lookup(vars)?,
             outbox: OutboxConfig::from_lookup(vars)?,
+            plans: PlanConfig::from_lookup(vars)?,
             log_format: log_format(vars)?,
         })
     }

@@ -381,3 +381,29 @@ fn number_errors_name_what_the_variable_counts() {
     assert_eq!(reason("SUBMIT_BURST", "4294967296"), "is too large");
     assert_eq!(reason("MAX_CONNECTIONS", "0"), "must be at least 1");
 }
+
+#[test]
+fn plans() {
+    let c = load(&[]).unwrap();
+    assert_eq!(
+        u64::from(c.plans.free_monthly_submissions),
+        DEFAULT_FREE_MONTHLY_SUBMISSIONS
+    );
+    assert!(c.plans.premium_plan_ids.is_empty());
+    assert!(c.plans.is_premium(Some("anything")));
+    let c = load(&[
+        ("PREMIUM_PLAN_IDS", " gold , ,platinum"),
+        ("FREE_MONTHLY_SUBMISSIONS", "0"),
+    ])
+    .unwrap();
+    assert_eq!(c.plans.premium_plan_ids, vec!["gold", "platinum"]);
+    assert_eq!(c.plans.free_monthly_submissions, 0);
+    assert!(!c.plans.is_premium(Some("silver")));
+    assert!(matches!(
+        load(&[("FREE_MONTHLY_SUBMISSIONS", "many")]),
+        Err(ConfigError::Invalid {
+            name: "FREE_MONTHLY_SUBMISSIONS",
+            ..
+        })
+    ));
+}

@@ -122,7 +122,7 @@ fn html_is_not_stored(res: &Response) -> Option<HeaderValue> {
 
 /// An [`ApiError`] as a response built outside server_fn: its status, the JSON body and
 /// `Retry-After` when it has one.
-pub(super) fn error_response(error: ApiError) -> Response {
+pub(crate) fn error_response(error: ApiError) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (
         status,

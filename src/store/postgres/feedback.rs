@@ -1,6 +1,9 @@
 //! Feedback on PostgreSQL. A submission is its own transaction (PostgreSQL commits concurrent
 //! transactions together by itself), holding the instance's lifecycle lock shared: a removal
 //! committed first is seen and refuses the write, one committing later waits for it.
+//! The free plan's monthly counter is raised in the same transaction by a conditional upsert
+//! (`… DO UPDATE SET n = n + 1 WHERE n < limit RETURNING n`): the row lock it takes orders
+//! concurrent submissions of a site, on any replica, so the quota is exact.
 
 use std::borrow::Cow;
 
@@ -32,9 +35,26 @@ pub(in crate::store) async fn insert(
     if removed {
         return Err(StoreError::InstanceRemoved);
     }
+    if row.monthly_limit.is_some_and(|limit| limit <= 0) {
+        return Err(StoreError::PlanLimitReached);
+    }
+    let counted: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO monthly_submissions (instance_id, month, n) VALUES ($1, $2, 1)
+         ON CONFLICT (instance_id, month) DO UPDATE SET n = monthly_submissions.n + 1
+         WHERE $3::BIGINT IS NULL OR monthly_submissions.n < $3
+         RETURNING n",
+    )
+    .bind(&row.instance_id)
+    .bind(&row.month)
+    .bind(row.monthly_limit)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if counted.is_none() {
+        return Err(StoreError::PlanLimitReached);
+    }
     sqlx::query(
-        "INSERT INTO feedback (id, instance_id, message, email, rating, status, author_kind, author_id, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8, $8)",
+        "INSERT INTO feedback (id, instance_id, message, email, email_lower, rating, status, author_kind, author_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $9, $5, 'open', $6, $7, $8, $8)",
     )
     .bind(&row.id)
     .bind(&row.instance_id)
@@ -44,6 +64,7 @@ pub(in crate::store) async fn insert(
     .bind(row.author_kind)
     .bind(row.author_id.as_deref())
     .bind(row.created_at_us)
+    .bind(row.email_lower.as_deref())
     .execute(&mut *tx)
     .await?;
     if let Some(email) = row.email.as_deref() {
@@ -73,6 +94,7 @@ pub(in crate::store) async fn list(
     pg: &Pg,
     tenant: &TenantId,
     query: &ListQuery,
+    email_lower: Option<&str>,
 ) -> Result<ListedPage, StoreError> {
     let mut sql = QueryBuilder::new("SELECT ");
     sql.push(COLUMNS)
@@ -80,6 +102,9 @@ pub(in crate::store) async fn list(
         .push_bind(tenant.as_str());
     if let Some(status) = query.filter.status() {
         sql.push(" AND f.status = ").push_bind(status.as_str());
+    }
+    if let Some(email_lower) = email_lower {
+        sql.push(" AND f.email_lower = ").push_bind(email_lower);
     }
     if let Some(cursor) = &query.cursor {
         sql.push(" AND (f.created_at, f.id) < (")
@@ -141,6 +166,30 @@ pub(in crate::store) async fn delete(
         .execute(&pg.pool)
         .await?;
     Ok(result.rows_affected() > 0)
+}
+
+pub(in crate::store) async fn erase_by_email(
+    pg: &Pg,
+    tenant: &TenantId,
+    email_lower: &str,
+) -> Result<u64, StoreError> {
+    let mut tx = pg.pool.begin().await?;
+    sqlx::query(
+        "DELETE FROM contact_sync WHERE instance_id = $1 AND feedback_id IN
+           (SELECT id FROM feedback WHERE instance_id = $1 AND email_lower = $2)",
+    )
+    .bind(tenant.as_str())
+    .bind(email_lower)
+    .execute(&mut *tx)
+    .await?;
+    let erased = sqlx::query("DELETE FROM feedback WHERE instance_id = $1 AND email_lower = $2")
+        .bind(tenant.as_str())
+        .bind(email_lower)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(erased)
 }
 
 pub(in crate::store) async fn counts(

@@ -9,6 +9,7 @@ use super::{instance_lock, Pg, LIFECYCLE_CHANNEL, PURGE_LOCK};
 use crate::auth::TenantId;
 use crate::store::instances::{
     DeliveredEvent, InstanceRecord, InstanceStatus, Lifecycle, Outcome, Transition,
+    SET_PLAN_POSTGRES,
 };
 use crate::store::purge::{PurgeReport, PURGE_CHUNK};
 use crate::store::StoreError;
@@ -39,6 +40,23 @@ pub(in crate::store) async fn record(
     if inserted.rows_affected() == 0 {
         tx.commit().await?;
         return Ok(Outcome::Duplicate);
+    }
+    if let (Some(tenant), Some(plan)) = (event.tenant, event.plan) {
+        // Under the instance's exclusive lock, like lifecycle events.
+        let applied = sqlx::query(SET_PLAN_POSTGRES)
+            .bind(tenant.as_str())
+            .bind(plan.plan_id)
+            .bind(plan.at.timestamp_micros())
+            .bind(received_us)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        return Ok(if applied > 0 {
+            Outcome::Applied
+        } else {
+            Outcome::Stale
+        });
     }
     let (Some(tenant), Some(change)) = (event.tenant, event.change) else {
         tx.commit().await?;

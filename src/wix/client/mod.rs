@@ -89,6 +89,9 @@ struct Inner {
     store: Store,
     tokens: Cache<String, AppToken>,
     site_info: Cache<String, super::SiteInfo>,
+    /// The last plan Get App Instance reported per instance, kept longer than `site_info`: what
+    /// a caller's plan falls back to while Wix cannot be reached.
+    last_plan: Cache<String, super::KnownPlan>,
     throttle: KeyedLimiter<String>,
     options: WixClientOptions,
 }
@@ -123,6 +126,10 @@ impl WixClient {
                     .max_capacity(100_000)
                     .time_to_live(SITE_INFO_TTL)
                     .build(),
+                last_plan: Cache::builder()
+                    .max_capacity(100_000)
+                    .time_to_live(Duration::from_secs(7 * 24 * 3600))
+                    .build(),
                 throttle: KeyedLimiter::new(quota(per_minute, per_minute), 100_000),
                 options,
             }),
@@ -135,6 +142,10 @@ impl WixClient {
 
     pub(super) fn site_info_cache(&self) -> &Cache<String, super::SiteInfo> {
         &self.inner.site_info
+    }
+
+    pub(super) fn last_plan_cache(&self) -> &Cache<String, super::KnownPlan> {
+        &self.inner.last_plan
     }
 
     /// Forgets the instance's token (memory and database), e.g. when the app is uninstalled.

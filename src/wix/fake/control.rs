@@ -153,6 +153,27 @@ pub(super) async fn site_name(
 }
 
 #[derive(Deserialize)]
+struct PlanRequest {
+    instance_id: String,
+    #[serde(default)]
+    plan: Option<String>,
+}
+
+/// `POST /_fake/plan {instance_id, plan}` → `{instance_id, plan}`: what Get App Instance
+/// reports as `billing.packageName` (`null` or empty = free).
+pub(super) async fn plan(
+    State(fake): State<FakeWix>,
+    body: Result<Bytes, BytesRejection>,
+) -> ControlResult {
+    let req: PlanRequest = parse(body)?;
+    let plan = req.plan.filter(|p| !p.is_empty());
+    fake.set_plan(&req.instance_id, plan.as_deref());
+    Ok(Json(
+        json!({ "instance_id": req.instance_id, "plan": plan }),
+    ))
+}
+
+#[derive(Deserialize)]
 struct RevokeRequest {
     instance_id: String,
 }

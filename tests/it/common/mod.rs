@@ -101,6 +101,8 @@ async fn start(
         ("SUBMIT_RATE_PER_ADDRESS_PER_MINUTE", "100000"),
         ("SUBMIT_BURST_PER_ADDRESS", "100000"),
         ("TOKEN_INFO_PER_MINUTE", "100000"),
+        // The free plan's monthly limit is exercised in tests/it/plans.rs.
+        ("FREE_MONTHLY_SUBMISSIONS", "1000000"),
         ("WIX_WEBHOOK_PUBLIC_KEY", WEBHOOK_PUBLIC_KEY),
     ]
     .iter()

@@ -25,14 +25,25 @@ pub(in crate::wix::fake) async fn instance(
     let mut state = fake.lock();
     let site = state.site(&token.instance_id);
     let slug: String = token.instance_id.chars().take(8).collect();
+    let mut instance = json!({
+        "instanceId": token.instance_id,
+        "appName": super::super::APP_NAME,
+        "appVersion": "1.0.0",
+        "isFree": site.plan.is_none(),
+        "permissions": PERMISSIONS,
+    });
+    if let Some(plan) = &site.plan {
+        // Wix's shape for a paid instance: the package is the plan's vendor product id.
+        instance["billing"] = json!({
+            "packageName": plan,
+            "billingCycle": "MONTHLY",
+            "timeStamp": chrono::Utc::now().to_rfc3339(),
+            "expirationDate": (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339(),
+            "autoRenewing": true,
+        });
+    }
     Ok(Json(json!({
-        "instance": {
-            "instanceId": token.instance_id,
-            "appName": super::super::APP_NAME,
-            "appVersion": "1.0.0",
-            "isFree": true,
-            "permissions": PERMISSIONS,
-        },
+        "instance": instance,
         "site": {
             "siteDisplayName": site.name,
             "locale": "en",
