@@ -8,7 +8,7 @@ use crate::api::{ApiError, AuthClient};
 use crate::model::{FeedbackItem, FeedbackStatus, StatusFilter};
 
 #[cfg(feature = "ssr")]
-mod parse;
+pub(crate) mod parse;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SubmitFeedbackRequest {
@@ -17,6 +17,9 @@ pub struct SubmitFeedbackRequest {
     pub email: Option<String>,
     #[serde(default)]
     pub rating: Option<i64>,
+    /// The widget's Wix `compId`; absent means `default`.
+    #[serde(default)]
+    pub comp_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -33,6 +36,9 @@ pub struct ListFeedbackRequest {
     pub limit: Option<i64>,
     #[serde(default)]
     pub cursor: Option<String>,
+    /// Only this widget's feedback (a `compId`); absent for every widget.
+    #[serde(default)]
+    pub comp_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

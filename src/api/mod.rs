@@ -8,6 +8,7 @@ pub mod client;
 pub mod error;
 pub mod feedback;
 pub mod site;
+pub mod widget;
 
 #[cfg(feature = "ssr")]
 pub mod context;

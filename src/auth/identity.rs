@@ -33,6 +33,8 @@ pub struct VerifiedIdentity {
     role: Role,
     /// `uid` for owners and members, `aid` for anonymous visitors.
     subject: Option<String>,
+    /// A duplicated site's `originInstanceId` (signed, so as trustworthy as the tenant).
+    origin: Option<TenantId>,
 }
 
 impl VerifiedIdentity {
@@ -41,7 +43,19 @@ impl VerifiedIdentity {
             tenant,
             role,
             subject,
+            origin: None,
         }
+    }
+
+    pub(super) fn with_origin(mut self, origin: Option<TenantId>) -> Self {
+        self.origin = origin;
+        self
+    }
+
+    /// The site this one was duplicated from (`originInstanceId` of a signed instance); `None`
+    /// for sites that are not copies and for access tokens.
+    pub fn origin_instance_id(&self) -> Option<&TenantId> {
+        self.origin.as_ref()
     }
 
     pub fn tenant(&self) -> &TenantId {

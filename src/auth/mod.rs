@@ -120,3 +120,12 @@ mod tests {
         assert_eq!(credential_from_header(Some(&long)), Err(AuthError::TooLong));
     }
 }
+
+/// Longest origin instance id taken from a signed payload or webhook.
+const MAX_ORIGIN_ID_LEN: usize = 200;
+
+/// Whether a signed `originInstanceId` looks like an instance id worth acting on (non-empty,
+/// bounded, no control characters). It is signed, so this is about sane storage, not trust.
+fn is_plausible_instance_id(id: &str) -> bool {
+    !id.trim().is_empty() && id.len() <= MAX_ORIGIN_ID_LEN && !id.chars().any(char::is_control)
+}

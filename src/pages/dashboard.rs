@@ -14,6 +14,7 @@ use crate::api::feedback::{
     ListFeedbackRequest, SetStatusRequest,
 };
 use crate::api::site::{site_summary, Summary};
+use crate::api::widget::list_widget_ids;
 use crate::api::ApiError;
 use crate::model::{FeedbackItem, FeedbackStatus, StatusFilter, LIST_DEFAULT_LIMIT};
 
@@ -44,6 +45,9 @@ enum Load {
 fn Inbox() -> impl IntoView {
     let hydrated = hydrated_signal();
     let filter = RwSignal::new(StatusFilter::Open);
+    // One widget's feedback (`compId`), or every widget's.
+    let widget = RwSignal::new(None::<String>);
+    let widget_ids = RwSignal::new(Vec::<String>::new());
     // Bumped after every change: reloads the first page and the counts.
     let version = RwSignal::new(0u64);
     let items = RwSignal::new(Vec::<FeedbackItem>::new());
@@ -71,6 +75,7 @@ fn Inbox() -> impl IntoView {
             status: Some(filter.get_untracked()),
             limit: Some(i64::from(LIST_DEFAULT_LIMIT)),
             cursor,
+            comp_id: widget.get_untracked(),
         };
         load.set(Load::Loading);
         spawn_local(async move {
@@ -96,12 +101,16 @@ fn Inbox() -> impl IntoView {
     // Runs in the browser only (effects do not run during SSR).
     Effect::new(move |_| {
         filter.track();
+        widget.track();
         version.track();
         fetch_page(None);
         spawn_local(async move {
             match site_summary().await {
                 Ok(s) => summary.set(Some(s)),
                 Err(err) => fail(err),
+            }
+            if let Ok(ids) = list_widget_ids().await {
+                widget_ids.set(ids.comp_ids);
             }
         });
     });
@@ -154,6 +163,18 @@ fn Inbox() -> impl IntoView {
                     {filter_button(StatusFilter::Open, "Open", "filter-open")}
                     {filter_button(StatusFilter::Resolved, "Resolved", "filter-resolved")}
                     {filter_button(StatusFilter::All, "All", "filter-all")}
+                    <Show when=move || widget_ids.with(|ids| ids.len() > 1)>
+                        <select data-testid="filter-widget" aria-label="Widget"
+                            on:change=move |ev| {
+                                let v = event_target_value(&ev);
+                                widget.set(Some(v).filter(|v| !v.is_empty()));
+                            }>
+                            <option value="">"All widgets"</option>
+                            <For each=move || widget_ids.get() key=|id| id.clone() let:id>
+                                <option value=id.clone() selected=move || widget.with(|w| w.as_deref() == Some(id.as_str()))>{id.clone()}</option>
+                            </For>
+                        </select>
+                    </Show>
                 </div>
                 <ul class="feedback-list" data-testid="feedback-list">
                     <For each=move || items.get() key=|item| (item.id.clone(), item.status) let:item>

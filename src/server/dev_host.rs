@@ -31,6 +31,8 @@ struct Frame {
     param: &'static str,
     instance: String,
     height: u32,
+    /// The Wix `compId` of a widget or settings-panel frame: which copy of the widget it is.
+    comp_id: Option<&'static str>,
 }
 
 /// The result of the last `/dev/webhook`, passed back in the redirect's query.
@@ -138,6 +140,7 @@ pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -
             param: "instance",
             instance: sign(DEMO_SITE_A, Role::Visitor, &visitor_id),
             height: 420,
+            comp_id: Some("comp-main"),
         },
         Frame {
             id: "site-a-widget-member",
@@ -146,6 +149,7 @@ pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -
             param: "instance",
             instance: sign(DEMO_SITE_A, Role::Member, "member-a"),
             height: 420,
+            comp_id: Some("comp-main"),
         },
         Frame {
             id: "site-a-dashboard-owner",
@@ -154,6 +158,25 @@ pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -
             param: "instance",
             instance: owner_a,
             height: 560,
+            comp_id: None,
+        },
+        Frame {
+            id: "site-a-widget-second",
+            title: "Site A · second widget (compId comp-second) · anonymous visitor",
+            path: "/widget",
+            param: "instance",
+            instance: sign(DEMO_SITE_A, Role::Visitor, &visitor_id),
+            height: 420,
+            comp_id: Some("comp-second"),
+        },
+        Frame {
+            id: "site-a-settings-owner",
+            title: "Site A · settings panel of the second widget · owner",
+            path: "/settings",
+            param: "instance",
+            instance: sign(DEMO_SITE_A, Role::Owner, "owner-a"),
+            height: 720,
+            comp_id: Some("comp-second"),
         },
         Frame {
             id: "site-b-widget-visitor",
@@ -162,6 +185,7 @@ pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -
             param: "instance",
             instance: sign(DEMO_SITE_B, Role::Visitor, &visitor_id),
             height: 420,
+            comp_id: Some("comp-main"),
         },
         Frame {
             id: "site-b-dashboard-owner",
@@ -170,6 +194,7 @@ pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -
             param: "instance",
             instance: sign(DEMO_SITE_B, Role::Owner, "owner-b"),
             height: 560,
+            comp_id: None,
         },
         Frame {
             id: "site-a-dashboard-visitor",
@@ -178,6 +203,7 @@ pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -
             param: "instance",
             instance: sign(DEMO_SITE_A, Role::Visitor, &visitor_id),
             height: 200,
+            comp_id: None,
         },
         Frame {
             id: "site-a-dashboard-tampered",
@@ -186,6 +212,7 @@ pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -
             param: "instance",
             instance: tampered,
             height: 200,
+            comp_id: None,
         },
     ];
 
@@ -200,6 +227,7 @@ pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -
                 param: "accessToken",
                 instance: fake.mint_access_token(DEMO_SITE_A, "VISITOR", &visitor_id, 3600),
                 height: 420,
+                comp_id: Some("comp-main"),
             },
         );
     }
@@ -207,8 +235,12 @@ pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -
     let mut body = String::new();
     for frame in &frames {
         // Instances are base64url plus '.', safe inside an attribute; ids and titles are ours.
+        let comp = frame
+            .comp_id
+            .map(|c| format!("&compId={c}"))
+            .unwrap_or_default();
         let src = format!(
-            "{}?{}={}&locale=en&viewMode=site",
+            "{}?{}={}{comp}&locale=en&viewMode=site",
             frame.path, frame.param, frame.instance
         );
         body.push_str(&format!(

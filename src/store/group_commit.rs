@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
 
-/// Rows per batch: 10 bound parameters each, far below SQLite's limit of 32,766.
+/// Rows per batch: 11 bound parameters each, far below SQLite's limit of 32,766.
 const MAX_BATCH: usize = 64;
 /// Submissions waiting for the writer; senders beyond this wait (backpressure, not unbounded
 /// memory).
@@ -38,6 +38,7 @@ pub(super) struct FeedbackRow {
     pub rating: Option<i64>,
     pub author_kind: &'static str,
     pub author_id: Option<String>,
+    pub comp_id: String,
     pub created_at_us: i64,
     pub created_at_ms: i64,
 }
@@ -159,7 +160,7 @@ async fn write(
     }
 
     let mut feedback: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-        "INSERT INTO feedback (id, instance_id, message, email, rating, status, author_kind, author_id, created_at, updated_at) ",
+        "INSERT INTO feedback (id, instance_id, message, email, rating, status, author_kind, author_id, created_at, updated_at, comp_id) ",
     );
     feedback.push_values(&rows, |mut values, row| {
         values
@@ -172,7 +173,8 @@ async fn write(
             .push_bind(row.author_kind)
             .push_bind(row.author_id.as_deref())
             .push_bind(row.created_at_us)
-            .push_bind(row.created_at_us);
+            .push_bind(row.created_at_us)
+            .push_bind(&row.comp_id);
     });
     feedback.build().execute(&mut *tx).await?;
 

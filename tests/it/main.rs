@@ -15,4 +15,5 @@ mod hardening;
 mod observability;
 mod replicas;
 mod webhooks;
+mod widgets;
 mod wix;

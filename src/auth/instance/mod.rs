@@ -127,11 +127,16 @@ impl InstanceVerifier {
             payload.uid.as_deref(),
             payload.aid.as_deref(),
         );
+        let origin = payload
+            .origin_instance_id
+            .filter(|id| super::is_plausible_instance_id(id) && **id != *instance_id)
+            .map(|id| TenantId::verified(id.into_owned()));
         Ok(VerifiedIdentity::new(
             TenantId::verified(instance_id.into_owned()),
             role,
             subject.map(str::to_owned),
-        ))
+        )
+        .with_origin(origin))
     }
 
     fn check_sign_date(

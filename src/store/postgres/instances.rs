@@ -214,6 +214,15 @@ async fn purge_locked(pg: &Pg, now_us: i64, cutoff: i64) -> Result<PurgeReport, 
         .bind(instance_id)
         .execute(&pg.pool)
         .await?;
+        for table in ["widget_settings", "widget_settings_origin"] {
+            sqlx::query(&format!(
+                "DELETE FROM {table} WHERE instance_id = $1
+                 AND EXISTS (SELECT 1 FROM instances WHERE instance_id = $1 AND status = 'removed')"
+            ))
+            .bind(instance_id)
+            .execute(&pg.pool)
+            .await?;
+        }
     }
     Ok(PurgeReport {
         instances: newly.rows_affected(),
