@@ -141,7 +141,10 @@ fn SettingsForm() -> impl IntoView {
         {move || match fatal.get() {
             Some(err) => view! { <Notice kind=NoticeKind::for_error(&err)/> }.into_any(),
             None => view! {
-                <form class="feedback-form" on:submit=on_submit.clone() novalidate>
+                <form on:submit=on_submit.clone() novalidate>
+                // Disabled until the saved settings are in: what is typed before would be lost.
+                <fieldset class="feedback-form" disabled=move || state.get() == Save::Loading
+                    aria-busy=move || (state.get() == Save::Loading).to_string()>
                     <label for="ws-title">"Title"</label>
                     <input id="ws-title" data-testid="settings-title" maxlength=TITLE_MAX_CHARS.to_string()
                         bind:value=title on:input=move |_| edited()/>
@@ -181,6 +184,7 @@ fn SettingsForm() -> impl IntoView {
                     <span role="status" data-testid="settings-saved">
                         {move || (state.get() == Save::Saved).then_some("Saved. The widget shows it on its next load.")}
                     </span>
+                </fieldset>
                 </form>
                 <h2>"Preview"</h2>
                 <div class="preview widget" data-testid="preview" style=move || format!("--accent:{}", shown_accent())>
