@@ -194,17 +194,25 @@ impl WidgetSettings {
                 format!("prompt must be at most {PROMPT_MAX_CHARS} characters."),
             );
         }
-        let color = self.accent_color.trim();
-        let hex = color.strip_prefix('#').unwrap_or("");
-        if color.len() != 7 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return fail(
-                "accent_color",
-                "accent_color must be a colour like #116dff.".into(),
-            );
+        match accent_color(&self.accent_color) {
+            Some(color) => self.accent_color = color,
+            None => {
+                return fail(
+                    "accent_color",
+                    "accent_color must be a colour like #116dff.".into(),
+                )
+            }
         }
-        self.accent_color = color.to_ascii_lowercase();
         Ok(self)
     }
+}
+
+/// `#rrggbb` (any case, surrounding blanks ignored) in lower case, or `None`.
+pub fn accent_color(raw: &str) -> Option<String> {
+    let color = raw.trim();
+    let hex = color.strip_prefix('#')?;
+    (hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| color.to_ascii_lowercase())
 }
 
 /// Which field of [`WidgetSettings`] is wrong, and a sentence saying why.

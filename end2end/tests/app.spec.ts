@@ -311,11 +311,13 @@ test('the owner edits a widget in its settings panel (live preview); that widget
   // A bad colour is named before anything is saved.
   await panel.getByTestId('settings-accent').fill('#12345');
   await panel.getByTestId('settings-save').click();
-  await expect(panel.getByTestId('error-accent_color')).toContainText('accent_color');
+  await expect(panel.getByTestId('settings-status')).toContainText('accent_color');
+  await expect(panel.getByTestId('settings-accent')).toHaveAttribute('aria-invalid', 'true');
   await panel.getByTestId('settings-accent').fill('#AA3300');
-  await expect(panel.getByTestId('preview')).toHaveAttribute('style', /--accent:#AA3300/);
+  await expect(panel.getByTestId('preview')).toHaveAttribute('style', /--accent:#aa3300/i);
   await panel.getByTestId('settings-save').click();
-  await expect(panel.getByTestId('settings-saved')).toContainText('Saved');
+  await expect(panel.getByTestId('settings-status')).toContainText('Saved');
+  await expect(panel.getByTestId('settings-accent')).not.toHaveAttribute('aria-invalid', 'true');
   // Stored as the server answered: the colour in lower case.
   await expect(panel.getByTestId('settings-accent')).toHaveValue('#aa3300');
 
@@ -342,9 +344,12 @@ test('the owner edits a widget in its settings panel (live preview); that widget
   const dashboard = frame(page, 'site-a-dashboard-owner');
   await interactive(dashboard);
   await expect(item(dashboard, fromFirst)).toBeVisible();
-  await dashboard.getByTestId('filter-widget').selectOption('comp-second');
+  await expect(item(dashboard, fromFirst).getByTestId('comp-id')).toHaveText('comp-main');
+  await dashboard.getByTestId('filter-widget').fill('comp-second');
+  await dashboard.getByTestId('filter-widget').press('Enter');
   await expect(item(dashboard, fromSecond)).toBeVisible();
   await expect(item(dashboard, fromFirst)).toHaveCount(0);
-  await dashboard.getByTestId('filter-widget').selectOption('');
+  await dashboard.getByTestId('filter-widget').fill('');
+  await dashboard.getByTestId('filter-widget').press('Enter');
   await expect(item(dashboard, fromFirst)).toBeVisible();
 });

@@ -14,7 +14,6 @@ use crate::api::feedback::{
     ListFeedbackRequest, SetStatusRequest,
 };
 use crate::api::site::{site_summary, Summary};
-use crate::api::widget::list_widget_ids;
 use crate::api::ApiError;
 use crate::model::{FeedbackItem, FeedbackStatus, StatusFilter, LIST_DEFAULT_LIMIT};
 
@@ -47,7 +46,6 @@ fn Inbox() -> impl IntoView {
     let filter = RwSignal::new(StatusFilter::Open);
     // One widget's feedback (`compId`), or every widget's.
     let widget = RwSignal::new(None::<String>);
-    let widget_ids = RwSignal::new(Vec::<String>::new());
     // Bumped after every change: reloads the first page and the counts.
     let version = RwSignal::new(0u64);
     let items = RwSignal::new(Vec::<FeedbackItem>::new());
@@ -109,9 +107,6 @@ fn Inbox() -> impl IntoView {
                 Ok(s) => summary.set(Some(s)),
                 Err(err) => fail(err),
             }
-            if let Ok(ids) = list_widget_ids().await {
-                widget_ids.set(ids.comp_ids);
-            }
         });
     });
 
@@ -163,18 +158,14 @@ fn Inbox() -> impl IntoView {
                     {filter_button(StatusFilter::Open, "Open", "filter-open")}
                     {filter_button(StatusFilter::Resolved, "Resolved", "filter-resolved")}
                     {filter_button(StatusFilter::All, "All", "filter-all")}
-                    <Show when=move || widget_ids.with(|ids| ids.len() > 1)>
-                        <select data-testid="filter-widget" aria-label="Widget"
-                            on:change=move |ev| {
-                                let v = event_target_value(&ev);
-                                widget.set(Some(v).filter(|v| !v.is_empty()));
-                            }>
-                            <option value="">"All widgets"</option>
-                            <For each=move || widget_ids.get() key=|id| id.clone() let:id>
-                                <option value=id.clone() selected=move || widget.with(|w| w.as_deref() == Some(id.as_str()))>{id.clone()}</option>
-                            </For>
-                        </select>
-                    </Show>
+                    // A widget's compId (shown on each item); empty for every widget.
+                    <input type="search" class="widget-filter" data-testid="filter-widget"
+                        aria-label="Widget (compId)" placeholder="Widget (compId)"
+                        disabled=move || !hydrated.get()
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev).trim().to_owned();
+                            widget.set(Some(v).filter(|v| !v.is_empty()));
+                        }/>
                 </div>
                 <ul class="feedback-list" data-testid="feedback-list">
                     <For each=move || items.get() key=|item| (item.id.clone(), item.status) let:item>
@@ -230,6 +221,9 @@ fn FeedbackRow(
             <p class="message" data-testid="feedback-message">{item.message.clone()}</p>
             <p class="meta">
                 <span class="badge">{item.author_kind.as_str()}</span>
+                {(item.comp_id != crate::model::DEFAULT_COMP_ID).then(|| view! {
+                    <span class="badge" data-testid="comp-id" title="Widget (compId)">{item.comp_id.clone()}</span>
+                })}
                 {stars.map(|s| view! { <span class="stars" aria-label="rating">{s}</span> })}
                 {item.email.clone().map(|e| view! { <a href=format!("mailto:{e}")>{e.clone()}</a> })}
                 <time datetime=item.created_at.clone()>{when}</time>

@@ -1,16 +1,22 @@
 //! `/settings`: the widget's settings panel, which Wix frames (about 300 px wide) when the site
 //! owner edits one copy of the widget (`compId`) in the editor. A live preview follows every
 //! keystroke; Save stores the settings (owner only) and the widget shows them on its next load.
+//!
+//! The form is server-rendered once and kept static: the saved settings are written into it, the
+//! preview follows it and errors are shown by a few DOM calls (`dom` below) rather than by a
+//! reactive attribute per field. Every reactive node costs wasm, and this page ships in the same
+//! bundle as the dashboard and the widget.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
 
-use super::{hydrated_signal, page_comp_id, page_has_instance, Notice, NoticeKind};
+use super::{page_comp_id, page_has_instance, Notice, NoticeKind};
 use crate::api::widget::{
     get_widget_settings, save_widget_settings, SaveWidgetSettingsRequest, WidgetSettingsRequest,
 };
+use crate::api::ApiError;
 use crate::model::{WidgetSettings, PROMPT_MAX_CHARS, TITLE_MAX_CHARS};
 
 #[component]
@@ -29,45 +35,20 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
-enum Save {
-    Loading,
-    Editing,
-    Saving,
-    Saved,
-    /// The field that is wrong (`None`: not one field) and what to do about it.
-    Invalid(Option<&'static str>, String),
-}
-
 #[component]
 fn SettingsForm() -> impl IntoView {
-    let hydrated = hydrated_signal();
     let comp_id = page_comp_id();
-    let defaults = WidgetSettings::defaults(comp_id.clone());
-    let title = RwSignal::new(defaults.title);
-    let prompt = RwSignal::new(defaults.prompt);
-    let ask_email = RwSignal::new(defaults.ask_email);
-    let ask_rating = RwSignal::new(defaults.ask_rating);
-    let accent = RwSignal::new(defaults.accent_color);
-    let state = RwSignal::new(Save::Loading);
-    let fatal = RwSignal::new(None::<crate::api::ApiError>);
+    let d = WidgetSettings::defaults(comp_id.clone());
+    // An auth or role failure replaces the form with a notice.
+    let fatal = RwSignal::new(None::<ApiError>);
+    let saving = StoredValue::new(false);
 
-    let show = move |s: WidgetSettings| {
-        title.set(s.title);
-        prompt.set(s.prompt);
-        ask_email.set(s.ask_email);
-        ask_rating.set(s.ask_rating);
-        accent.set(s.accent_color);
-    };
     let load_id = comp_id.clone();
     Effect::new(move |_| {
         let comp_id = Some(load_id.clone());
         spawn_local(async move {
             match get_widget_settings(WidgetSettingsRequest { comp_id }).await {
-                Ok(saved) => {
-                    show(saved);
-                    state.set(Save::Editing);
-                }
+                Ok(saved) => dom::loaded(&saved),
                 Err(err) => fatal.set(Some(err)),
             }
         });
@@ -75,23 +56,16 @@ fn SettingsForm() -> impl IntoView {
 
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if matches!(state.get_untracked(), Save::Saving | Save::Loading) {
+        if saving.get_value() {
             return;
         }
-        let edited = WidgetSettings {
-            comp_id: comp_id.clone(),
-            title: title.get_untracked(),
-            prompt: prompt.get_untracked(),
-            ask_email: ask_email.get_untracked(),
-            ask_rating: ask_rating.get_untracked(),
-            accent_color: accent.get_untracked(),
-        };
         // The server checks again; this names the field before a round trip.
-        let edited = match edited.normalized() {
+        let edited = match dom::read(comp_id.clone()).normalized() {
             Ok(s) => s,
-            Err(e) => return state.set(Save::Invalid(Some(e.field), e.message)),
+            Err(e) => return dom::status(Some(e.field), &e.message, true),
         };
-        state.set(Save::Saving);
+        saving.set_value(true);
+        dom::status(None, "Saving…", false);
         let req = SaveWidgetSettingsRequest {
             comp_id: Some(edited.comp_id),
             title: edited.title,
@@ -103,103 +77,161 @@ fn SettingsForm() -> impl IntoView {
         spawn_local(async move {
             match save_widget_settings(req).await {
                 Ok(saved) => {
-                    show(saved);
-                    state.set(Save::Saved);
+                    dom::write(&saved);
+                    dom::status(None, "Saved. The widget shows it on its next load.", false);
                 }
                 Err(err) if NoticeKind::is_page_level(&err) => fatal.set(Some(err)),
-                Err(err) => state.set(Save::Invalid(None, err.message)),
+                Err(err) => dom::status(None, &err.message, true),
             }
+            saving.set_value(false);
         });
     };
-    // Editing again clears "Saved".
-    let edited = move || {
-        if state.get_untracked() == Save::Saved {
-            state.set(Save::Editing);
-        }
-    };
-    let field_error = move |field: &'static str| {
-        move || match state.get() {
-            Save::Invalid(Some(f), message) if f == field => Some(view! {
-                <small class="error" role="alert" data-testid=format!("error-{field}")>{message}</small>
-            }),
-            _ => None,
-        }
-    };
-    let shown_accent = move || {
-        accent.with(|a| {
-            let ok =
-                a.len() == 7 && a.starts_with('#') && a[1..].bytes().all(|b| b.is_ascii_hexdigit());
-            if ok {
-                a.clone()
-            } else {
-                "#116dff".into()
-            }
-        })
-    };
 
-    view! {
-        {move || match fatal.get() {
-            Some(err) => view! { <Notice kind=NoticeKind::for_error(&err)/> }.into_any(),
-            None => view! {
-                <form on:submit=on_submit.clone() novalidate>
-                // Disabled until the saved settings are in: what is typed before would be lost.
-                <fieldset class="feedback-form" disabled=move || state.get() == Save::Loading
-                    aria-busy=move || (state.get() == Save::Loading).to_string()>
-                    <label for="ws-title">"Title"</label>
-                    <input id="ws-title" data-testid="settings-title" maxlength=TITLE_MAX_CHARS.to_string()
-                        bind:value=title on:input=move |_| edited()/>
-                    {field_error("title")}
-                    <label for="ws-prompt">"Placeholder"</label>
-                    <input id="ws-prompt" data-testid="settings-prompt" maxlength=PROMPT_MAX_CHARS.to_string()
-                        bind:value=prompt on:input=move |_| edited()/>
-                    {field_error("prompt")}
-                    <label class="check">
-                        <input type="checkbox" data-testid="settings-ask-email" bind:checked=ask_email
-                            on:change=move |_| edited()/>
-                        " Ask for an email"
-                    </label>
-                    <label class="check">
-                        <input type="checkbox" data-testid="settings-ask-rating" bind:checked=ask_rating
-                            on:change=move |_| edited()/>
-                        " Ask for a rating"
-                    </label>
-                    <label for="ws-accent">"Accent colour"</label>
-                    <input id="ws-accent" data-testid="settings-accent" bind:value=accent
-                        on:input=move |_| edited() placeholder="#116dff"/>
-                    {field_error("accent_color")}
-                    {move || match state.get() {
-                        Save::Invalid(None, message) => Some(view! {
-                            <p class="error" role="alert" data-testid="settings-error">{message}</p>
-                        }),
-                        _ => None,
-                    }}
-                    <button type="submit" data-testid="settings-save"
-                        disabled=move || !hydrated.get() || matches!(state.get(), Save::Loading | Save::Saving)>
-                        {move || match state.get() {
-                            Save::Saving => "Saving…",
-                            Save::Saved => "Saved",
-                            _ => "Save",
-                        }}
-                    </button>
-                    <span role="status" data-testid="settings-saved">
-                        {move || (state.get() == Save::Saved).then_some("Saved. The widget shows it on its next load.")}
-                    </span>
-                </fieldset>
-                </form>
-                <h2>"Preview"</h2>
-                <div class="preview widget" data-testid="preview" style=move || format!("--accent:{}", shown_accent())>
-                    <strong data-testid="preview-title">{move || title.get()}</strong>
-                    <div class="feedback-form">
-                        <textarea rows="2" readonly data-testid="preview-prompt" placeholder=move || prompt.get()></textarea>
-                        <input type="email" readonly placeholder="you@example.com" data-testid="preview-email"
-                            hidden=move || !ask_email.get()/>
-                        <select disabled data-testid="preview-rating" hidden=move || !ask_rating.get()>
-                            <option>"No rating"</option>
-                        </select>
-                        <button type="button" class="primary" tabindex="-1">"Send feedback"</button>
-                    </div>
-                </div>
-            }.into_any(),
-        }}
+    move || {
+        match fatal.get() {
+        Some(err) => view! { <Notice kind=NoticeKind::for_error(&err)/> }.into_any(),
+        None => view! {
+        <form on:submit=on_submit.clone() on:input=move |_| dom::preview() novalidate>
+            // Disabled until the saved settings are in: what is typed before would be lost.
+            <fieldset id="ws-fields" class="feedback-form" disabled aria-busy="true">
+                <label for="ws-title">"Title"</label>
+                <input id="ws-title" data-testid="settings-title" maxlength=TITLE_MAX_CHARS.to_string() value=d.title.clone()/>
+                <label for="ws-prompt">"Placeholder"</label>
+                <input id="ws-prompt" data-testid="settings-prompt" maxlength=PROMPT_MAX_CHARS.to_string() value=d.prompt.clone()/>
+                <label class="check"><input id="ws-ask_email" type="checkbox" data-testid="settings-ask-email" checked/>" Ask for an email"</label>
+                <label class="check"><input id="ws-ask_rating" type="checkbox" data-testid="settings-ask-rating" checked/>" Ask for a rating"</label>
+                <label for="ws-accent_color">"Accent colour"</label>
+                <input id="ws-accent_color" data-testid="settings-accent" value=d.accent_color.clone() placeholder="#116dff"/>
+                <p id="ws-status" role="status" data-testid="settings-status"></p>
+                <button type="submit" data-testid="settings-save">"Save"</button>
+            </fieldset>
+        </form>
+        <h2>"Preview"</h2>
+        <div id="ws-preview" class="preview widget" data-testid="preview" style=format!("--accent:{}", d.accent_color)>
+            <strong id="ws-preview-title" data-testid="preview-title">{d.title.clone()}</strong>
+            <div class="feedback-form">
+                <textarea id="ws-preview-prompt" rows="2" readonly data-testid="preview-prompt" placeholder=d.prompt.clone()></textarea>
+                <input id="ws-preview-email" type="email" readonly placeholder="you@example.com" data-testid="preview-email"/>
+                <select id="ws-preview-rating" disabled data-testid="preview-rating"><option>"No rating"</option></select>
+                <button type="button" class="primary" tabindex="-1">"Send feedback"</button>
+            </div>
+        </div>
+        }.into_any(),
     }
+    }
+}
+
+/// The form's fields and the preview, read and written in place.
+#[cfg(feature = "hydrate")]
+mod dom {
+    use leptos::prelude::document;
+    use wasm_bindgen::JsCast;
+    use web_sys::{Element, HtmlInputElement};
+
+    use crate::model::WidgetSettings;
+
+    const FIELDS: [&str; 3] = ["title", "prompt", "accent_color"];
+
+    fn element(id: &str) -> Option<Element> {
+        document().get_element_by_id(id)
+    }
+
+    fn input(field: &str) -> Option<HtmlInputElement> {
+        element(&format!("ws-{field}"))?.dyn_into().ok()
+    }
+
+    fn text(field: &str) -> String {
+        input(field).map(|i| i.value()).unwrap_or_default()
+    }
+
+    fn checked(field: &str) -> bool {
+        input(field).is_some_and(|i| i.checked())
+    }
+
+    fn set_attr(id: &str, name: &str, value: Option<&str>) {
+        if let Some(e) = element(id) {
+            let _ = match value {
+                Some(v) => e.set_attribute(name, v),
+                None => e.remove_attribute(name),
+            };
+        }
+    }
+
+    /// What the form holds now.
+    pub fn read(comp_id: String) -> WidgetSettings {
+        WidgetSettings {
+            comp_id,
+            title: text("title"),
+            prompt: text("prompt"),
+            ask_email: checked("ask_email"),
+            ask_rating: checked("ask_rating"),
+            accent_color: text("accent_color"),
+        }
+    }
+
+    /// Puts `s` into the form and the preview.
+    pub fn write(s: &WidgetSettings) {
+        for (field, value) in [
+            ("title", &s.title),
+            ("prompt", &s.prompt),
+            ("accent_color", &s.accent_color),
+        ] {
+            if let Some(i) = input(field) {
+                i.set_value(value);
+            }
+        }
+        for (field, on) in [("ask_email", s.ask_email), ("ask_rating", s.ask_rating)] {
+            if let Some(i) = input(field) {
+                i.set_checked(on);
+            }
+        }
+        preview();
+    }
+
+    /// The saved settings arrived: shown, and the form is enabled.
+    pub fn loaded(s: &WidgetSettings) {
+        write(s);
+        set_attr("ws-fields", "disabled", None);
+        set_attr("ws-fields", "aria-busy", Some("false"));
+    }
+
+    /// The preview follows the form (an invalid colour previews as the default one).
+    pub fn preview() {
+        let s = read(String::new());
+        if let Some(e) = element("ws-preview-title") {
+            e.set_text_content(Some(&s.title));
+        }
+        set_attr("ws-preview-prompt", "placeholder", Some(&s.prompt));
+        set_attr("ws-preview-email", "hidden", (!s.ask_email).then_some(""));
+        set_attr("ws-preview-rating", "hidden", (!s.ask_rating).then_some(""));
+        let color = crate::model::accent_color(&s.accent_color)
+            .unwrap_or_else(|| WidgetSettings::defaults(String::new()).accent_color);
+        set_attr("ws-preview", "style", Some(&format!("--accent:{color}")));
+    }
+
+    /// Shows `message` under the form; `field` is marked invalid (and every other one valid).
+    pub fn status(field: Option<&str>, message: &str, error: bool) {
+        for f in FIELDS {
+            let invalid = (field == Some(f)).then_some("true");
+            set_attr(&format!("ws-{f}"), "aria-invalid", invalid);
+        }
+        if let Some(e) = element("ws-status") {
+            e.set_text_content(Some(message));
+        }
+        set_attr("ws-status", "class", error.then_some("error"));
+    }
+}
+
+/// On the server nothing runs in place: the handlers only run in the browser.
+#[cfg(not(feature = "hydrate"))]
+mod dom {
+    use crate::model::WidgetSettings;
+
+    pub fn read(comp_id: String) -> WidgetSettings {
+        WidgetSettings::defaults(comp_id)
+    }
+    pub fn write(_: &WidgetSettings) {}
+    pub fn loaded(_: &WidgetSettings) {}
+    pub fn preview() {}
+    pub fn status(_: Option<&str>, _: &str, _: bool) {}
 }

@@ -137,11 +137,14 @@ fn FeedbackForm(settings: RwSignal<WidgetSettings>) -> impl IntoView {
                     <textarea id=MESSAGE_FIELD name="message" rows="5" maxlength=MESSAGE_MAX_CHARS.to_string()
                         bind:value=message placeholder=move || settings.with(|s| s.prompt.clone())></textarea>
                     <small class="hint">{move || format!("{} characters left", chars_left())}</small>
-                    <label for=EMAIL_FIELD hidden=move || !settings.with(|s| s.ask_email)>"Email (optional)"</label>
+                    <div class="field" hidden=move || !settings.with(|s| s.ask_email)>
+                    <label for=EMAIL_FIELD>"Email (optional)"</label>
                     <input id=EMAIL_FIELD name="email" type="email" autocomplete="email" bind:value=email
-                        placeholder="you@example.com" hidden=move || !settings.with(|s| s.ask_email)/>
-                    <label for=RATING_FIELD hidden=move || !settings.with(|s| s.ask_rating)>"Rating (optional)"</label>
-                    <select id=RATING_FIELD name="rating" bind:value=rating hidden=move || !settings.with(|s| s.ask_rating)>
+                        placeholder="you@example.com"/>
+                    </div>
+                    <div class="field" hidden=move || !settings.with(|s| s.ask_rating)>
+                    <label for=RATING_FIELD>"Rating (optional)"</label>
+                    <select id=RATING_FIELD name="rating" bind:value=rating>
                         <option value="">"No rating"</option>
                         <option value="5">"★★★★★ 5"</option>
                         <option value="4">"★★★★ 4"</option>
@@ -149,6 +152,7 @@ fn FeedbackForm(settings: RwSignal<WidgetSettings>) -> impl IntoView {
                         <option value="2">"★★ 2"</option>
                         <option value="1">"★ 1"</option>
                     </select>
+                    </div>
                     {match current {
                         FormState::Failed(err) => Some(view! {
                             <p class="error" role="alert" data-testid="form-error">{err.message.clone()}</p>
