@@ -38,23 +38,26 @@ enum FormState {
 pub fn WidgetPage() -> impl IntoView {
     let has_instance = page_has_instance();
     let comp_id = page_comp_id();
-    let settings = RwSignal::new(WidgetSettings::defaults(comp_id.clone()));
-    // In the browser only (effects do not run during SSR); on failure the defaults stay.
+    let d = WidgetSettings::defaults(comp_id.clone());
+    let settings = StoredValue::new(d.clone());
+    // In the browser only (effects do not run during SSR); on failure the defaults stay. Applied
+    // by a few DOM calls rather than reactive attributes: every reactive node costs wasm.
     Effect::new(move |_| {
         if has_instance {
             let comp_id = Some(comp_id.clone());
             spawn_local(async move {
                 if let Ok(saved) = get_widget_settings(WidgetSettingsRequest { comp_id }).await {
-                    settings.set(saved);
+                    apply(&saved);
+                    settings.set_value(saved);
                 }
             });
         }
     });
     view! {
         <Title text="Leave feedback"/>
-        <section class="card widget" data-testid="widget"
-            style=move || settings.with(|s| format!("--accent:{}", s.accent_color))>
-            <h1 data-testid="widget-title">{move || settings.with(|s| s.title.clone())}</h1>
+        <section id="fb-widget" class="card widget" data-testid="widget"
+            style=format!("--accent:{}", d.accent_color)>
+            <h1 id="fb-title" data-testid="widget-title">{d.title}</h1>
             {if has_instance {
                 view! { <FeedbackForm settings/> }.into_any()
             } else {
@@ -64,8 +67,35 @@ pub fn WidgetPage() -> impl IntoView {
     }
 }
 
+/// Shows saved settings in the server-rendered widget.
+#[cfg(feature = "hydrate")]
+fn apply(s: &WidgetSettings) {
+    let set = |id: &str, name: &str, value: Option<&str>| {
+        if let Some(e) = document().get_element_by_id(id) {
+            let _ = match value {
+                Some(v) => e.set_attribute(name, v),
+                None => e.remove_attribute(name),
+            };
+        }
+    };
+    if let Some(title) = document().get_element_by_id("fb-title") {
+        title.set_text_content(Some(&s.title));
+    }
+    set(
+        "fb-widget",
+        "style",
+        Some(&format!("--accent:{}", s.accent_color)),
+    );
+    set(MESSAGE_FIELD, "placeholder", Some(&s.prompt));
+    set("fb-email-field", "hidden", (!s.ask_email).then_some(""));
+    set("fb-rating-field", "hidden", (!s.ask_rating).then_some(""));
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn apply(_: &WidgetSettings) {}
+
 #[component]
-fn FeedbackForm(settings: RwSignal<WidgetSettings>) -> impl IntoView {
+fn FeedbackForm(settings: StoredValue<WidgetSettings>) -> impl IntoView {
     let hydrated = hydrated_signal();
     // What was typed before hydration (empty on the server and in a form built in the browser).
     let typed = |id| RwSignal::new(server_rendered_field_value(id).unwrap_or_default());
@@ -80,7 +110,7 @@ fn FeedbackForm(settings: RwSignal<WidgetSettings>) -> impl IntoView {
             return;
         }
         let (ask_email, ask_rating, comp_id) =
-            settings.with_untracked(|s| (s.ask_email, s.ask_rating, s.comp_id.clone()));
+            settings.with_value(|s| (s.ask_email, s.ask_rating, s.comp_id.clone()));
         let req = SubmitFeedbackRequest {
             message: message.get_untracked(),
             email: Some(email.get_untracked()).filter(|e| ask_email && !e.trim().is_empty()),
@@ -135,14 +165,14 @@ fn FeedbackForm(settings: RwSignal<WidgetSettings>) -> impl IntoView {
                 <form class="feedback-form" on:submit=on_submit novalidate>
                     <label for=MESSAGE_FIELD>"Your feedback"</label>
                     <textarea id=MESSAGE_FIELD name="message" rows="5" maxlength=MESSAGE_MAX_CHARS.to_string()
-                        bind:value=message placeholder=move || settings.with(|s| s.prompt.clone())></textarea>
+                        bind:value=message placeholder=settings.with_value(|s| s.prompt.clone())></textarea>
                     <small class="hint">{move || format!("{} characters left", chars_left())}</small>
-                    <div class="field" hidden=move || !settings.with(|s| s.ask_email)>
+                    <div id="fb-email-field" class="field" hidden=!settings.with_value(|s| s.ask_email)>
                     <label for=EMAIL_FIELD>"Email (optional)"</label>
                     <input id=EMAIL_FIELD name="email" type="email" autocomplete="email" bind:value=email
                         placeholder="you@example.com"/>
                     </div>
-                    <div class="field" hidden=move || !settings.with(|s| s.ask_rating)>
+                    <div id="fb-rating-field" class="field" hidden=!settings.with_value(|s| s.ask_rating)>
                     <label for=RATING_FIELD>"Rating (optional)"</label>
                     <select id=RATING_FIELD name="rating" bind:value=rating>
                         <option value="">"No rating"</option>
