@@ -17,7 +17,6 @@ use crate::api::widget::{
     get_widget_settings, save_widget_settings, SaveWidgetSettingsRequest, WidgetSettingsRequest,
 };
 use crate::api::ApiError;
-use crate::model::{WidgetSettings, PROMPT_MAX_CHARS, TITLE_MAX_CHARS};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -35,10 +34,35 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
+/// The form, static HTML holding the defaults (a unit test checks them against
+/// [`crate::model::WidgetSettings::defaults`]): markup rendered as one string costs no wasm per
+/// element, and hydration keeps what the server rendered. Disabled until the saved settings are in, so
+/// nothing typed before is overwritten.
+const FORM_HTML: &str = r##"<fieldset id="ws-fields" class="feedback-form" disabled aria-busy="true">
+<label for="ws-title">Title</label>
+<input id="ws-title" data-testid="settings-title" maxlength="80" value="Tell us what you think">
+<label for="ws-prompt">Placeholder</label>
+<input id="ws-prompt" data-testid="settings-prompt" maxlength="200" value="What should we know?">
+<label class="check"><input id="ws-ask_email" type="checkbox" data-testid="settings-ask-email" checked> Ask for an email</label>
+<label class="check"><input id="ws-ask_rating" type="checkbox" data-testid="settings-ask-rating" checked> Ask for a rating</label>
+<label for="ws-accent_color">Accent colour</label>
+<input id="ws-accent_color" data-testid="settings-accent" value="#116dff" placeholder="#116dff">
+<p id="ws-status" role="status" data-testid="settings-status"></p>
+<button type="submit" data-testid="settings-save">Save</button>
+</fieldset>"##;
+
+/// The preview's content, in step with the form through `dom::preview`.
+const PREVIEW_HTML: &str = r##"<strong id="ws-preview-title" data-testid="preview-title">Tell us what you think</strong>
+<div class="feedback-form">
+<textarea id="ws-preview-prompt" rows="2" readonly data-testid="preview-prompt" placeholder="What should we know?"></textarea>
+<input id="ws-preview-email" type="email" readonly placeholder="you@example.com" data-testid="preview-email">
+<select id="ws-preview-rating" disabled data-testid="preview-rating"><option>No rating</option></select>
+<button type="button" class="primary" tabindex="-1">Send feedback</button>
+</div>"##;
+
 #[component]
 fn SettingsForm() -> impl IntoView {
     let comp_id = page_comp_id();
-    let d = WidgetSettings::defaults(comp_id.clone());
     // An auth or role failure replaces the form with a notice.
     let fatal = RwSignal::new(None::<ApiError>);
     let saving = StoredValue::new(false);
@@ -87,37 +111,16 @@ fn SettingsForm() -> impl IntoView {
         });
     };
 
-    move || {
-        match fatal.get() {
+    move || match fatal.get() {
         Some(err) => view! { <Notice kind=NoticeKind::for_error(&err)/> }.into_any(),
         None => view! {
-        <form on:submit=on_submit.clone() on:input=move |_| dom::preview() novalidate>
-            // Disabled until the saved settings are in: what is typed before would be lost.
-            <fieldset id="ws-fields" class="feedback-form" disabled aria-busy="true">
-                <label for="ws-title">"Title"</label>
-                <input id="ws-title" data-testid="settings-title" maxlength=TITLE_MAX_CHARS.to_string() value=d.title.clone()/>
-                <label for="ws-prompt">"Placeholder"</label>
-                <input id="ws-prompt" data-testid="settings-prompt" maxlength=PROMPT_MAX_CHARS.to_string() value=d.prompt.clone()/>
-                <label class="check"><input id="ws-ask_email" type="checkbox" data-testid="settings-ask-email" checked/>" Ask for an email"</label>
-                <label class="check"><input id="ws-ask_rating" type="checkbox" data-testid="settings-ask-rating" checked/>" Ask for a rating"</label>
-                <label for="ws-accent_color">"Accent colour"</label>
-                <input id="ws-accent_color" data-testid="settings-accent" value=d.accent_color.clone() placeholder="#116dff"/>
-                <p id="ws-status" role="status" data-testid="settings-status"></p>
-                <button type="submit" data-testid="settings-save">"Save"</button>
-            </fieldset>
-        </form>
-        <h2>"Preview"</h2>
-        <div id="ws-preview" class="preview widget" data-testid="preview" style=format!("--accent:{}", d.accent_color)>
-            <strong id="ws-preview-title" data-testid="preview-title">{d.title.clone()}</strong>
-            <div class="feedback-form">
-                <textarea id="ws-preview-prompt" rows="2" readonly data-testid="preview-prompt" placeholder=d.prompt.clone()></textarea>
-                <input id="ws-preview-email" type="email" readonly placeholder="you@example.com" data-testid="preview-email"/>
-                <select id="ws-preview-rating" disabled data-testid="preview-rating"><option>"No rating"</option></select>
-                <button type="button" class="primary" tabindex="-1">"Send feedback"</button>
-            </div>
-        </div>
-        }.into_any(),
-    }
+            <form on:submit=on_submit.clone() on:input=move |_| dom::preview() novalidate
+                inner_html=FORM_HTML></form>
+            <h2>"Preview"</h2>
+            <div id="ws-preview" class="preview widget" data-testid="preview"
+                style="--accent:#116dff" inner_html=PREVIEW_HTML></div>
+        }
+        .into_any(),
     }
 }
 
@@ -234,4 +237,26 @@ mod dom {
     pub fn loaded(_: &WidgetSettings) {}
     pub fn preview() {}
     pub fn status(_: Option<&str>, _: &str, _: bool) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{WidgetSettings, PROMPT_MAX_CHARS, TITLE_MAX_CHARS};
+
+    /// The static markup shows the defaults and the limits the server applies.
+    #[test]
+    fn static_markup_holds_the_defaults() {
+        let d = WidgetSettings::defaults("x".into());
+        for html in [FORM_HTML, PREVIEW_HTML] {
+            assert!(
+                html.contains(&d.title) && html.contains(&d.prompt),
+                "{html}"
+            );
+        }
+        assert!(FORM_HTML.contains(&format!(r#"value="{}""#, d.accent_color)));
+        assert!(FORM_HTML.contains(&format!(r#"maxlength="{TITLE_MAX_CHARS}""#)));
+        assert!(FORM_HTML.contains(&format!(r#"maxlength="{PROMPT_MAX_CHARS}""#)));
+        assert!(d.ask_email && d.ask_rating && FORM_HTML.matches(" checked>").count() == 2);
+    }
 }
