@@ -5,7 +5,7 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::StaticSegment;
 
-use crate::pages::{DashboardPage, HomePage, NotFoundPage, WidgetPage};
+use crate::pages::{DashboardPage, HomePage, NotFoundPage, SettingsPage, WidgetPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -44,6 +44,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=HomePage/>
                     <Route path=StaticSegment("dashboard") view=DashboardPage/>
                     <Route path=StaticSegment("widget") view=WidgetPage/>
+                    <Route path=StaticSegment("settings") view=SettingsPage/>
                 </Routes>
             </main>
         </Router>

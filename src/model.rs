@@ -83,6 +83,13 @@ pub struct FeedbackItem {
     pub author_kind: Role,
     /// The Wix contact made from `email`; `None` when there is no email.
     pub contact: Option<ContactSync>,
+    /// The widget (Wix `compId`) it was left in; `default` when the widget sent none.
+    #[serde(default = "default_comp_id")]
+    pub comp_id: String,
+}
+
+fn default_comp_id() -> String {
+    DEFAULT_COMP_ID.to_owned()
 }
 
 /// Where the feedback's email is on its way to becoming a Wix contact.
@@ -142,6 +149,99 @@ pub const EMAIL_MAX_CHARS: usize = 254;
 pub const RATING_RANGE: std::ops::RangeInclusive<i64> = 1..=5;
 pub const LIST_DEFAULT_LIMIT: u32 = 20;
 pub const LIST_MAX_LIMIT: u32 = 100;
+
+/// The widget a page or request names when Wix gave it no `compId`.
+pub const DEFAULT_COMP_ID: &str = "default";
+pub const COMP_ID_MAX_CHARS: usize = 64;
+pub const TITLE_MAX_CHARS: usize = 80;
+pub const PROMPT_MAX_CHARS: usize = 200;
+
+/// Whether `comp_id` is 1 to 64 characters of `[A-Za-z0-9_-]`.
+pub fn is_valid_comp_id(comp_id: &str) -> bool {
+    (1..=COMP_ID_MAX_CHARS).contains(&comp_id.len())
+        && comp_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// The settings of one copy of the site widget (one Wix `compId` of one site).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WidgetSettings {
+    pub comp_id: String,
+    /// The widget's heading, 1 to 80 characters.
+    pub title: String,
+    /// The message field's placeholder, 0 to 200 characters.
+    pub prompt: String,
+    pub ask_email: bool,
+    pub ask_rating: bool,
+    /// `#rrggbb`, lower case.
+    pub accent_color: String,
+}
+
+impl WidgetSettings {
+    /// What a widget shows before its owner saved anything.
+    pub fn defaults(comp_id: String) -> Self {
+        Self {
+            comp_id,
+            title: "Tell us what you think".into(),
+            prompt: "What should we know?".into(),
+            ask_email: true,
+            ask_rating: true,
+            accent_color: "#116dff".into(),
+        }
+    }
+
+    /// The settings as they are stored: trimmed title and prompt, lower-case colour, or the
+    /// first field that is wrong and why (checked by the server; the settings page shows it).
+    pub fn normalized(mut self) -> Result<Self, WidgetSettingsError> {
+        let fail = |field, message: String| Err(WidgetSettingsError { field, message });
+        if !is_valid_comp_id(&self.comp_id) {
+            return fail(
+                "comp_id",
+                format!("comp_id must be 1 to {COMP_ID_MAX_CHARS} characters of A-Z, a-z, 0-9, _ and -."),
+            );
+        }
+        self.title = self.title.trim().to_owned();
+        if self.title.is_empty() || self.title.chars().count() > TITLE_MAX_CHARS {
+            return fail(
+                "title",
+                format!("title must be 1 to {TITLE_MAX_CHARS} characters."),
+            );
+        }
+        self.prompt = self.prompt.trim().to_owned();
+        if self.prompt.chars().count() > PROMPT_MAX_CHARS {
+            return fail(
+                "prompt",
+                format!("prompt must be at most {PROMPT_MAX_CHARS} characters."),
+            );
+        }
+        match accent_color(&self.accent_color) {
+            Some(color) => self.accent_color = color,
+            None => {
+                return fail(
+                    "accent_color",
+                    "accent_color must be a colour like #116dff.".into(),
+                )
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// `#rrggbb` (any case, surrounding blanks ignored) in lower case, or `None`.
+pub fn accent_color(raw: &str) -> Option<String> {
+    let color = raw.trim();
+    let hex = color.strip_prefix('#')?;
+    (hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| color.to_ascii_lowercase())
+}
+
+/// Which field of [`WidgetSettings`] is wrong, and a sentence saying why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WidgetSettingsError {
+    pub field: &'static str,
+    pub message: String,
+}
 
 #[cfg(test)]
 mod tests {

@@ -287,3 +287,69 @@ test('the owner pages through more feedback than one page holds', async ({ page,
   await expect(rows).toHaveCount(20);
   await expect(dashboard.getByTestId('load-more')).toBeVisible();
 });
+
+test('the owner edits a widget in its settings panel (live preview); that widget shows it on its next load', async ({ page }) => {
+  const stamp = Date.now();
+  const title = `Ideas welcome ${stamp}`;
+  const prompt = `Which feature next? ${stamp}`;
+  await openHost(page);
+  // The /dev frame of the settings panel edits the second widget of site A (compId comp-second).
+  await expect(page.locator('#site-a-settings-owner')).toHaveAttribute('src', /^\/settings\?instance=.*compId=comp-second/);
+  const panel = frame(page, 'site-a-settings-owner');
+  await interactive(panel);
+  await expect(panel.getByTestId('settings-save')).toBeEnabled();
+
+  // The preview follows every keystroke.
+  await panel.getByTestId('settings-title').fill(title);
+  await expect(panel.getByTestId('preview-title')).toHaveText(title);
+  await panel.getByTestId('settings-prompt').fill(prompt);
+  await expect(panel.getByTestId('preview-prompt')).toHaveAttribute('placeholder', prompt);
+  await panel.getByTestId('settings-ask-email').uncheck();
+  await expect(panel.getByTestId('preview-email')).toBeHidden();
+  await expect(panel.getByTestId('preview-rating')).toBeVisible();
+
+  // A bad colour is named before anything is saved.
+  await panel.getByTestId('settings-accent').fill('#12345');
+  await panel.getByTestId('settings-save').click();
+  await expect(panel.getByTestId('settings-status')).toContainText('accent_color');
+  await expect(panel.getByTestId('settings-accent')).toHaveAttribute('aria-invalid', 'true');
+  await panel.getByTestId('settings-accent').fill('#AA3300');
+  await expect(panel.getByTestId('preview')).toHaveAttribute('style', /--accent:#aa3300/i);
+  await panel.getByTestId('settings-save').click();
+  await expect(panel.getByTestId('settings-status')).toContainText('Saved');
+  await expect(panel.getByTestId('settings-accent')).not.toHaveAttribute('aria-invalid', 'true');
+  // Stored as the server answered: the colour in lower case.
+  await expect(panel.getByTestId('settings-accent')).toHaveValue('#aa3300');
+
+  // Next load: the second widget shows its settings; the first keeps the defaults.
+  await openHost(page);
+  const second = frame(page, 'site-a-widget-second');
+  await interactive(second);
+  await expect(second.getByTestId('widget-title')).toHaveText(title);
+  await expect(second.locator('#fb-message')).toHaveAttribute('placeholder', prompt);
+  await expect(second.locator('#fb-email')).toBeHidden();
+  await expect(second.locator('#fb-rating')).toBeVisible();
+  await expect(second.getByTestId('widget')).toHaveAttribute('style', /--accent:#aa3300/);
+  const first = frame(page, 'site-a-widget-visitor');
+  await interactive(first);
+  await expect(first.locator('#fb-email')).toBeVisible();
+  await expect(first.getByTestId('widget-title')).toHaveText('Tell us what you think');
+
+  // Each widget's feedback is recorded with its compId; the dashboard filters by widget.
+  const fromSecond = `From the second widget ${stamp}`;
+  const fromFirst = `From the first widget ${stamp}`;
+  await submitFeedback(second, fromSecond);
+  await submitFeedback(first, fromFirst);
+  await openHost(page);
+  const dashboard = frame(page, 'site-a-dashboard-owner');
+  await interactive(dashboard);
+  await expect(item(dashboard, fromFirst)).toBeVisible();
+  await expect(item(dashboard, fromFirst).getByTestId('comp-id')).toHaveText('comp-main');
+  await dashboard.getByTestId('filter-widget').fill('comp-second');
+  await dashboard.getByTestId('filter-widget').press('Enter');
+  await expect(item(dashboard, fromSecond)).toBeVisible();
+  await expect(item(dashboard, fromFirst)).toHaveCount(0);
+  await dashboard.getByTestId('filter-widget').fill('');
+  await dashboard.getByTestId('filter-widget').press('Enter');
+  await expect(item(dashboard, fromFirst)).toBeVisible();
+});

@@ -10,7 +10,7 @@ use crate::model::{FeedbackItem, FeedbackStatus, StatusFilter};
 #[cfg(feature = "ssr")]
 pub mod export;
 #[cfg(feature = "ssr")]
-mod parse;
+pub(crate) mod parse;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SubmitFeedbackRequest {
@@ -19,6 +19,9 @@ pub struct SubmitFeedbackRequest {
     pub email: Option<String>,
     #[serde(default)]
     pub rating: Option<i64>,
+    /// The widget's Wix `compId`; absent means `default`.
+    #[serde(default)]
+    pub comp_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -35,6 +38,9 @@ pub struct ListFeedbackRequest {
     pub limit: Option<i64>,
     #[serde(default)]
     pub cursor: Option<String>,
+    /// Only this widget's feedback (a `compId`); absent for every widget.
+    #[serde(default)]
+    pub comp_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -9,6 +9,7 @@ pub mod error;
 pub mod feedback;
 pub mod privacy;
 pub mod site;
+pub mod widget;
 
 #[cfg(feature = "ssr")]
 pub mod context;

@@ -59,6 +59,7 @@ pub async fn privacy_export(
             filter: StatusFilter::All,
             limit: LIST_MAX_LIMIT,
             cursor,
+            comp_id: None,
         };
         let page = caller
             .store()

@@ -46,6 +46,8 @@ pub struct VerifiedIdentity {
     /// What a signed instance says of the plan; `None` for access tokens, whose plan comes
     /// from Get App Instance (see `api::context::Caller::plan`).
     instance_plan: Option<InstancePlan>,
+    /// A duplicated site's `originInstanceId` (signed, so as trustworthy as the tenant).
+    origin: Option<TenantId>,
 }
 
 impl VerifiedIdentity {
@@ -55,6 +57,7 @@ impl VerifiedIdentity {
             role,
             subject,
             instance_plan: None,
+            origin: None,
         }
     }
 
@@ -66,6 +69,17 @@ impl VerifiedIdentity {
     /// The plan the signed instance carried; `None` for an access token.
     pub fn instance_plan(&self) -> Option<&InstancePlan> {
         self.instance_plan.as_ref()
+    }
+
+    pub(super) fn with_origin(mut self, origin: Option<TenantId>) -> Self {
+        self.origin = origin;
+        self
+    }
+
+    /// The site this one was duplicated from (`originInstanceId` of a signed instance); `None`
+    /// for sites that are not copies and for access tokens.
+    pub fn origin_instance_id(&self) -> Option<&TenantId> {
+        self.origin.as_ref()
     }
 
     pub fn tenant(&self) -> &TenantId {

@@ -95,6 +95,15 @@ fn credential_from_header(header: Option<&[u8]>) -> Result<&str, AuthError> {
     Ok(raw)
 }
 
+/// Longest origin instance id taken from a signed payload or webhook.
+const MAX_ORIGIN_ID_LEN: usize = 200;
+
+/// Whether a signed `originInstanceId` looks like an instance id worth acting on (non-empty,
+/// bounded, no control characters). It is signed, so this is about sane storage, not trust.
+fn is_plausible_instance_id(id: &str) -> bool {
+    !id.trim().is_empty() && id.len() <= MAX_ORIGIN_ID_LEN && !id.chars().any(char::is_control)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,6 +44,8 @@ enum Load {
 fn Inbox() -> impl IntoView {
     let hydrated = hydrated_signal();
     let filter = RwSignal::new(StatusFilter::Open);
+    // One widget's feedback (`compId`), or every widget's.
+    let widget = RwSignal::new(None::<String>);
     // Bumped after every change: reloads the first page and the counts.
     let version = RwSignal::new(0u64);
     let items = RwSignal::new(Vec::<FeedbackItem>::new());
@@ -71,6 +73,7 @@ fn Inbox() -> impl IntoView {
             status: Some(filter.get_untracked()),
             limit: Some(i64::from(LIST_DEFAULT_LIMIT)),
             cursor,
+            comp_id: widget.get_untracked(),
         };
         load.set(Load::Loading);
         spawn_local(async move {
@@ -96,6 +99,7 @@ fn Inbox() -> impl IntoView {
     // Runs in the browser only (effects do not run during SSR).
     Effect::new(move |_| {
         filter.track();
+        widget.track();
         version.track();
         fetch_page(None);
         spawn_local(async move {
@@ -156,6 +160,14 @@ fn Inbox() -> impl IntoView {
                     {filter_button(StatusFilter::Open, "Open", "filter-open")}
                     {filter_button(StatusFilter::Resolved, "Resolved", "filter-resolved")}
                     {filter_button(StatusFilter::All, "All", "filter-all")}
+                    // A widget's compId (shown on each item); empty for every widget.
+                    <input type="search" class="widget-filter" data-testid="filter-widget"
+                        aria-label="Widget (compId)" placeholder="Widget (compId)"
+                        disabled=move || !hydrated.get()
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev).trim().to_owned();
+                            widget.set(Some(v).filter(|v| !v.is_empty()));
+                        }/>
                 </div>
                 <ul class="feedback-list" data-testid="feedback-list">
                     <For each=move || items.get() key=|item| (item.id.clone(), item.status) let:item>
@@ -211,6 +223,9 @@ fn FeedbackRow(
             <p class="message" data-testid="feedback-message">{item.message.clone()}</p>
             <p class="meta">
                 <span class="badge">{item.author_kind.as_str()}</span>
+                {(item.comp_id != crate::model::DEFAULT_COMP_ID).then(|| view! {
+                    <span class="badge" data-testid="comp-id" title="Widget (compId)">{item.comp_id.clone()}</span>
+                })}
                 {stars.map(|s| view! { <span class="stars" aria-label="rating">{s}</span> })}
                 {item.email.clone().map(|e| view! { <a href=format!("mailto:{e}")>{e.clone()}</a> })}
                 <time datetime=item.created_at.clone()>{when}</time>

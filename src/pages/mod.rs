@@ -1,7 +1,9 @@
-//! The pages Wix frames: the owner's dashboard and the visitors' widget, plus the plain pages.
+//! The pages Wix frames: the owner's dashboard, the visitors' widget and the widget's settings
+//! panel, plus the plain pages.
 
 mod dashboard;
 mod notice;
+mod settings;
 mod widget;
 
 use leptos::prelude::*;
@@ -9,6 +11,7 @@ use leptos_router::hooks::use_query_map;
 
 pub use dashboard::DashboardPage;
 pub use notice::{Notice, NoticeKind};
+pub use settings::SettingsPage;
 pub use widget::WidgetPage;
 
 /// Whether the page URL carries a credential (same answer on the server and in the browser, so
@@ -18,6 +21,17 @@ pub(crate) fn page_has_instance() -> bool {
         crate::api::CREDENTIAL_PARAMS
             .iter()
             .any(|name| q.get_str(name).is_some_and(|v| !v.is_empty()))
+    })
+}
+
+/// The widget this page is about: Wix's `compId` query parameter, `default` when absent (or not
+/// a valid one, which the server would refuse).
+pub(crate) fn page_comp_id() -> String {
+    use_query_map().with_untracked(|q| {
+        q.get_str("compId")
+            .filter(|c| crate::model::is_valid_comp_id(c))
+            .unwrap_or(crate::model::DEFAULT_COMP_ID)
+            .to_owned()
     })
 }
 

@@ -37,6 +37,8 @@ struct Frame {
     param: &'static str,
     instance: String,
     height: u32,
+    /// The Wix `compId` of a widget or settings-panel frame: which copy of the widget it is.
+    comp_id: Option<&'static str>,
 }
 
 /// The result of the last `/dev/webhook`, passed back in the redirect's query.
@@ -190,6 +192,7 @@ pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -
             param: "instance",
             instance: sign(DEMO_SITE_A, Role::Visitor, &visitor_id),
             height: 420,
+            comp_id: Some("comp-main"),
         },
         Frame {
             id: "site-a-widget-member",
@@ -198,6 +201,7 @@ pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -
             param: "instance",
             instance: sign(DEMO_SITE_A, Role::Member, "member-a"),
             height: 420,
+            comp_id: Some("comp-main"),
         },
         Frame {
             id: "site-a-dashboard-owner",
@@ -206,6 +210,25 @@ pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -
             param: "instance",
             instance: owner_a,
             height: 560,
+            comp_id: None,
+        },
+        Frame {
+            id: "site-a-widget-second",
+            title: "Site A · second widget (compId comp-second) · anonymous visitor",
+            path: "/widget",
+            param: "instance",
+            instance: sign(DEMO_SITE_A, Role::Visitor, &visitor_id),
+            height: 420,
+            comp_id: Some("comp-second"),
+        },
+        Frame {
+            id: "site-a-settings-owner",
+            title: "Site A · settings panel of the second widget · owner",
+            path: "/settings",
+            param: "instance",
+            instance: sign(DEMO_SITE_A, Role::Owner, "owner-a"),
+            height: 720,
+            comp_id: Some("comp-second"),
         },
         Frame {
             id: "site-b-widget-visitor",
@@ -214,6 +237,7 @@ pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -
             param: "instance",
             instance: sign(DEMO_SITE_B, Role::Visitor, &visitor_id),
             height: 420,
+            comp_id: Some("comp-main"),
         },
         Frame {
             id: "site-b-dashboard-owner",
@@ -222,6 +246,7 @@ pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -
             param: "instance",
             instance: sign(DEMO_SITE_B, Role::Owner, "owner-b"),
             height: 560,
+            comp_id: None,
         },
         Frame {
             id: "site-a-dashboard-visitor",
@@ -230,6 +255,7 @@ pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -
             param: "instance",
             instance: sign(DEMO_SITE_A, Role::Visitor, &visitor_id),
             height: 200,
+            comp_id: None,
         },
         Frame {
             id: "site-a-dashboard-tampered",
@@ -238,6 +264,7 @@ pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -
             param: "instance",
             instance: tampered,
             height: 200,
+            comp_id: None,
         },
     ];
 
@@ -252,6 +279,7 @@ pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -
                 param: "accessToken",
                 instance: fake.mint_access_token(DEMO_SITE_A, "VISITOR", &visitor_id, 3600),
                 height: 420,
+                comp_id: Some("comp-main"),
             },
         );
     }
@@ -259,8 +287,12 @@ pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -
     let mut body = String::new();
     for frame in &frames {
         // Instances are base64url plus '.', safe inside an attribute; ids and titles are ours.
+        let comp = frame
+            .comp_id
+            .map(|c| format!("&compId={c}"))
+            .unwrap_or_default();
         let src = format!(
-            "{}?{}={}&locale=en&viewMode=site",
+            "{}?{}={}{comp}&locale=en&viewMode=site",
             frame.path, frame.param, frame.instance
         );
         body.push_str(&format!(

@@ -158,6 +158,19 @@ pub async fn handle_event(
             "webhook"
         ),
     }
+    if let (Some(Lifecycle::Installed), Some(tenant), Some(origin)) =
+        (change, event.tenant.as_ref(), event.origin.as_ref())
+    {
+        // A duplicated site: its origin's widget settings, once (the store records the copy,
+        // so a redelivery, whatever its outcome, copies nothing more). Never feedback or emails.
+        let copied = app.store.widgets().copy_from_origin(tenant, origin).await?;
+        tracing::info!(
+            instance_id = tenant.as_str(),
+            origin_instance_id = origin.as_str(),
+            copied,
+            "duplicated site: widget settings copied from its origin"
+        );
+    }
     if let (Outcome::Applied, Some(Lifecycle::Installed)) = (outcome, change) {
         // The site's parked contact syncs may go now.
         app.contact_sync.wake();

@@ -21,6 +21,8 @@ pub struct NewFeedback {
     pub message: String,
     pub email: Option<String>,
     pub rating: Option<u8>,
+    /// The widget it was left in (a valid Wix `compId`, `default` when none was sent).
+    pub comp_id: String,
 }
 
 #[derive(Debug, Clone)]
@@ -52,6 +54,8 @@ pub struct ListQuery {
     pub filter: StatusFilter,
     pub limit: u32,
     pub cursor: Option<PageCursor>,
+    /// Only the feedback of this widget; `None` for every widget.
+    pub comp_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -101,7 +105,7 @@ pub struct FeedbackRepo<'a> {
     settings: &'a StoreOptions,
 }
 
-pub(super) const COLUMNS: &str = "f.id, f.message, f.email, f.rating, f.status, f.author_kind, f.created_at, s.state AS sync_state, s.contact_id";
+pub(super) const COLUMNS: &str = "f.id, f.message, f.email, f.rating, f.status, f.author_kind, f.created_at, f.comp_id, s.state AS sync_state, s.contact_id";
 
 impl<'a> FeedbackRepo<'a> {
     pub(super) fn new(db: &'a Db, settings: &'a StoreOptions) -> Self {
@@ -131,6 +135,7 @@ impl<'a> FeedbackRepo<'a> {
             rating: new.rating.map(i64::from),
             author_kind: author.as_str(),
             author_id: author_id.map(str::to_owned),
+            comp_id: new.comp_id.clone(),
             created_at_us: now_us,
             created_at_ms: now.timestamp_millis(),
             month: month_key(now),
@@ -187,7 +192,7 @@ impl<'a> FeedbackRepo<'a> {
             "SELECT json_group_array(json_object(
                 'id', id, 'message', message, 'email', email, 'rating', rating,
                 'status', status, 'author_kind', author_kind, 'created_at', created_at,
-                'sync_state', sync_state, 'contact_id', contact_id
+                'comp_id', comp_id, 'sync_state', sync_state, 'contact_id', contact_id
              ) ORDER BY created_at DESC, id DESC) FROM (SELECT ",
         );
         sql.push(COLUMNS)
@@ -198,6 +203,9 @@ impl<'a> FeedbackRepo<'a> {
         }
         if let Some(email_lower) = email_lower {
             sql.push(" AND f.email_lower = ").push_bind(email_lower);
+        }
+        if let Some(comp_id) = &query.comp_id {
+            sql.push(" AND f.comp_id = ").push_bind(comp_id.as_str());
         }
         if let Some(cursor) = &query.cursor {
             sql.push(" AND (f.created_at < ")
@@ -377,6 +385,7 @@ pub(super) struct ListedRow<'a> {
     #[serde(borrow)]
     pub author_kind: Cow<'a, str>,
     pub created_at: i64,
+    pub comp_id: String,
     #[serde(borrow)]
     pub sync_state: Option<Cow<'a, str>>,
     pub contact_id: Option<String>,
@@ -400,6 +409,7 @@ impl ListedRow<'_> {
             id: self.id,
             message: self.message,
             email: self.email,
+            comp_id: self.comp_id,
         }
     }
 }

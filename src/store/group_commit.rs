@@ -45,6 +45,7 @@ pub(super) struct FeedbackRow {
     pub rating: Option<i64>,
     pub author_kind: &'static str,
     pub author_id: Option<String>,
+    pub comp_id: String,
     pub created_at_us: i64,
     pub created_at_ms: i64,
     /// The calendar month (UTC) the row counts towards, `YYYY-MM`.
@@ -229,7 +230,7 @@ async fn write(
     }
 
     let mut feedback: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-        "INSERT INTO feedback (id, instance_id, message, email, email_lower, rating, status, author_kind, author_id, created_at, updated_at) ",
+        "INSERT INTO feedback (id, instance_id, message, email, email_lower, rating, status, author_kind, author_id, created_at, updated_at, comp_id) ",
     );
     feedback.push_values(&rows, |mut values, row| {
         values
@@ -243,7 +244,8 @@ async fn write(
             .push_bind(row.author_kind)
             .push_bind(row.author_id.as_deref())
             .push_bind(row.created_at_us)
-            .push_bind(row.created_at_us);
+            .push_bind(row.created_at_us)
+            .push_bind(&row.comp_id);
     });
     feedback.build().execute(&mut *tx).await?;
 

@@ -21,6 +21,7 @@ mod postgres;
 mod purge;
 mod rate_limits;
 mod removed;
+mod widgets;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -42,6 +43,7 @@ pub use instances::{
 };
 pub use purge::{PurgeReport, PURGE_CHUNK};
 pub use rate_limits::{RateLimitRepo, SharedQuota};
+pub use widgets::WidgetRepo;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -268,6 +270,10 @@ impl Store {
 
     pub fn contact_sync(&self) -> ContactSyncRepo<'_> {
         ContactSyncRepo::new(&self.db, &self.settings)
+    }
+
+    pub fn widgets(&self) -> WidgetRepo<'_> {
+        WidgetRepo::new(&self.db)
     }
 
     pub fn instances(&self) -> InstanceRepo<'_> {

@@ -74,6 +74,17 @@ impl InstanceRepo<'_> {
             .bind(instance_id)
             .execute(&pools.write)
             .await?;
+            // Widget settings are the site's too (copied to a duplicate only while they exist).
+            for table in ["widget_settings", "widget_settings_origin"] {
+                sqlx::query(&format!(
+                    "DELETE FROM {table} WHERE instance_id = ?
+                     AND EXISTS (SELECT 1 FROM instances WHERE instance_id = ? AND status = 'removed')"
+                ))
+                .bind(instance_id)
+                .bind(instance_id)
+                .execute(&pools.write)
+                .await?;
+            }
         }
         Ok(PurgeReport {
             instances: newly.rows_affected(),

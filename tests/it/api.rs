@@ -410,6 +410,7 @@ fn numbered_feedback(i: usize) -> NewFeedback {
         message: format!("message {i}"),
         email: i.is_multiple_of(2).then(|| format!("fan{i}@example.com")),
         rating: Some(if i == 30 { 9 } else { 1 + (i % 5) as u8 }),
+        comp_id: "default".into(),
     }
 }
 

@@ -17,4 +17,5 @@ mod plans;
 mod privacy;
 mod replicas;
 mod webhooks;
+mod widgets;
 mod wix;

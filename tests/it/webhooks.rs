@@ -629,6 +629,7 @@ async fn a_submission_committing_after_the_removal_is_refused_not_orphaned() {
                 message: "after".into(),
                 email: Some("late@example.com".into()),
                 rating: None,
+                comp_id: "default".into(),
             },
             wix_app::store::Quota::default(),
         )

@@ -86,6 +86,7 @@ fn csv_response(store: Store, tenant: TenantId, filter: StatusFilter) -> Respons
                 filter,
                 limit: LIST_MAX_LIMIT,
                 cursor,
+                comp_id: None,
             };
             match store.feedback().list(&tenant, &query).await {
                 Ok(page) => {
@@ -131,8 +132,7 @@ pub fn push_row(out: &mut String, item: &FeedbackItem) {
         item.author_kind.as_str(),
         &rating,
         item.email.as_deref().unwrap_or(""),
-        // comp_id: filled once items record it (per-widget settings add it to FeedbackItem).
-        "",
+        &item.comp_id,
         &item.message,
     ];
     for (i, cell) in cells.iter().enumerate() {

@@ -4,8 +4,8 @@
 use super::{ListFeedbackRequest, SubmitFeedbackRequest};
 use crate::api::ApiError;
 use crate::model::{
-    StatusFilter, EMAIL_MAX_CHARS, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, MESSAGE_MAX_CHARS,
-    RATING_RANGE,
+    is_valid_comp_id, StatusFilter, COMP_ID_MAX_CHARS, DEFAULT_COMP_ID, EMAIL_MAX_CHARS,
+    LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, MESSAGE_MAX_CHARS, RATING_RANGE,
 };
 use crate::store::{ListQuery, NewFeedback, PageCursor};
 
@@ -61,7 +61,20 @@ fn new_feedback(req: SubmitFeedbackRequest) -> Result<NewFeedback, ApiError> {
         message: message.to_owned(),
         email,
         rating,
+        comp_id: comp_id(req.comp_id)?.unwrap_or_else(|| DEFAULT_COMP_ID.to_owned()),
     })
+}
+
+/// An optional `comp_id`: absent or empty is `None`, anything else must be a valid one.
+pub(crate) fn comp_id(raw: Option<String>) -> Result<Option<String>, ApiError> {
+    match raw {
+        None => Ok(None),
+        Some(c) if c.is_empty() => Ok(None),
+        Some(c) if is_valid_comp_id(&c) => Ok(Some(c)),
+        Some(_) => Err(ApiError::invalid_input(format!(
+            "comp_id must be 1 to {COMP_ID_MAX_CHARS} characters of A-Z, a-z, 0-9, _ and -."
+        ))),
+    }
 }
 
 fn list_query(req: ListFeedbackRequest) -> Result<ListQuery, ApiError> {
@@ -85,6 +98,7 @@ fn list_query(req: ListFeedbackRequest) -> Result<ListQuery, ApiError> {
         filter: req.status.unwrap_or(StatusFilter::Open),
         limit,
         cursor,
+        comp_id: comp_id(req.comp_id)?,
     })
 }
 
@@ -97,6 +111,7 @@ mod tests {
             message: message.into(),
             email: email.map(Into::into),
             rating,
+            comp_id: None,
         }
     }
 

@@ -134,12 +134,17 @@ impl InstanceVerifier {
                 .filter(|id| !id.is_empty()),
             signed_at,
         };
+        let origin = payload
+            .origin_instance_id
+            .filter(|id| super::is_plausible_instance_id(id) && **id != *instance_id)
+            .map(|id| TenantId::verified(id.into_owned()));
         Ok(VerifiedIdentity::new(
             TenantId::verified(instance_id.into_owned()),
             role,
             subject.map(str::to_owned),
         )
-        .with_instance_plan(plan))
+        .with_instance_plan(plan)
+        .with_origin(origin))
     }
 
     fn check_sign_date(

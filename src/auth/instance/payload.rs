@@ -29,6 +29,9 @@ pub(super) struct Payload<'a> {
     /// The paid plan; absent, `null` or empty on the free plan.
     #[serde(rename = "vendorProductId", default, borrow)]
     pub(super) vendor_product_id: Option<Cow<'a, str>>,
+    /// Set on a duplicated site: the instance of the site it was copied from.
+    #[serde(rename = "originInstanceId", default, borrow)]
+    pub(super) origin_instance_id: Option<Cow<'a, str>>,
 }
 
 /// Roles as Wix encodes them: `aid` marks an anonymous visitor whatever else the payload says;
@@ -111,6 +114,28 @@ mod tests {
     fn unknown_and_null_fields_are_tolerated() {
         let json = r#"{"instanceId":"i","signDate":"2026-01-02T03:04:05.123Z","uid":null,"permissions":null,"aid":"x","demoMode":false,"extra":{"a":[1,2]}}"#;
         assert!(verifier().verify_at(&sign_raw(json), now()).is_ok());
+    }
+
+    /// A duplicated site's signed payload names its origin; the verifier exposes it.
+    #[test]
+    fn origin_instance_id_is_exposed() {
+        let date = "2026-01-02T03:04:05Z";
+        let origin = |extra: &str| {
+            let json = format!(r#"{{"instanceId":"i","signDate":"{date}"{extra}}}"#);
+            let id = verifier().verify_at(&sign_raw(&json), now()).unwrap();
+            id.origin_instance_id().map(|t| t.as_str().to_owned())
+        };
+        assert_eq!(origin(r#","originInstanceId":"o-1""#), Some("o-1".into()));
+        assert_eq!(origin(""), None);
+        assert_eq!(origin(r#","originInstanceId":null"#), None);
+        assert_eq!(origin(r#","originInstanceId":"""#), None);
+        assert_eq!(
+            origin(r#","originInstanceId":"i""#),
+            None,
+            "itself is no origin"
+        );
+        let plain = verifier().verify_at(&signed(Role::Owner), now()).unwrap();
+        assert_eq!(plain.origin_instance_id(), None);
     }
 
     #[test]

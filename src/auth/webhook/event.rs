@@ -29,6 +29,8 @@ pub struct WebhookEvent {
     pub body: Value,
     /// Hex SHA-256 of the token as received: the same delivery twice has the same key.
     pub key: String,
+    /// `originInstanceId` of an `AppInstalled` body: the site this one was duplicated from.
+    pub origin: Option<TenantId>,
 }
 
 /// The claims read from a verified token; `jsonwebtoken` checks `iss`/`aud` itself.
@@ -88,8 +90,19 @@ pub(super) fn event_from_claims(
     let body =
         nested_json(envelope.data, "the event data is not a JSON string")?.unwrap_or(Value::Null);
 
+    let origin = body
+        .get("originInstanceId")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|id| {
+            event_type == APP_INSTALLED
+                && crate::auth::is_plausible_instance_id(id)
+                && Some(*id) != instance_id.as_deref()
+        })
+        .map(|id| TenantId::verified(id.to_owned()));
     Ok(WebhookEvent {
         event_type,
+        origin,
         tenant: instance_id.map(TenantId::verified),
         issued_at,
         identity,

@@ -154,6 +154,7 @@ mod tests {
         assert_eq!(event.tenant.as_ref().map(TenantId::as_str), Some("inst-1"));
         assert_eq!(event.issued_at, Some(now()));
         assert_eq!(event.body["originInstanceId"], "o");
+        assert_eq!(event.origin.as_ref().map(TenantId::as_str), Some("o"));
         assert_eq!(event.identity, None);
         assert_eq!(event.key.len(), 64);
         // Surrounding whitespace (a trailing newline from curl) does not change the event.
@@ -161,6 +162,34 @@ mod tests {
             .verify_at(format!("\n{token}\n").as_bytes(), now())
             .unwrap();
         assert_eq!(padded.key, event.key);
+    }
+
+    /// `originInstanceId` is a duplicate's origin only on `AppInstalled`, and only when it is
+    /// another, plausible instance id.
+    #[test]
+    fn origin_is_read_from_app_installed_only() {
+        let origin = |event: &str, body: Value| {
+            let token = sign_webhook(TEST_PRIVATE, event, "inst-1", &body, now()).unwrap();
+            verify(&token)
+                .unwrap()
+                .origin
+                .map(|t| t.as_str().to_owned())
+        };
+        assert_eq!(
+            origin(APP_INSTALLED, json!({"originInstanceId": " o "})),
+            Some("o".into())
+        );
+        assert_eq!(origin(APP_REMOVED, json!({"originInstanceId": "o"})), None);
+        for body in [
+            json!({}),
+            json!({"originInstanceId": ""}),
+            json!({"originInstanceId": "inst-1"}),
+            json!({"originInstanceId": 5}),
+            json!({"originInstanceId": "a\u{0}b"}),
+            json!({"originInstanceId": "x".repeat(201)}),
+        ] {
+            assert_eq!(origin(APP_INSTALLED, body.clone()), None, "{body}");
+        }
     }
 
     #[test]

@@ -53,8 +53,8 @@ pub(in crate::store) async fn insert(
         return Err(StoreError::PlanLimitReached);
     }
     sqlx::query(
-        "INSERT INTO feedback (id, instance_id, message, email, email_lower, rating, status, author_kind, author_id, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $9, $5, 'open', $6, $7, $8, $8)",
+        "INSERT INTO feedback (id, instance_id, message, email, email_lower, rating, status, author_kind, author_id, created_at, updated_at, comp_id)
+         VALUES ($1, $2, $3, $4, $9, $5, 'open', $6, $7, $8, $8, $10)",
     )
     .bind(&row.id)
     .bind(&row.instance_id)
@@ -65,6 +65,7 @@ pub(in crate::store) async fn insert(
     .bind(row.author_id.as_deref())
     .bind(row.created_at_us)
     .bind(row.email_lower.as_deref())
+    .bind(&row.comp_id)
     .execute(&mut *tx)
     .await?;
     if let Some(email) = row.email.as_deref() {
@@ -106,6 +107,9 @@ pub(in crate::store) async fn list(
     if let Some(email_lower) = email_lower {
         sql.push(" AND f.email_lower = ").push_bind(email_lower);
     }
+    if let Some(comp_id) = &query.comp_id {
+        sql.push(" AND f.comp_id = ").push_bind(comp_id.as_str());
+    }
     if let Some(cursor) = &query.cursor {
         sql.push(" AND (f.created_at, f.id) < (")
             .push_bind(cursor.created_at_us)
@@ -127,6 +131,7 @@ pub(in crate::store) async fn list(
                 status: Cow::Owned(r.try_get("status")?),
                 author_kind: Cow::Owned(r.try_get("author_kind")?),
                 created_at: r.try_get("created_at")?,
+                comp_id: r.try_get("comp_id")?,
                 sync_state: r
                     .try_get::<Option<String>, _>("sync_state")?
                     .map(Cow::Owned),

@@ -159,21 +159,21 @@ pub(in crate::store) async fn get(
 
 /// The purge of [`InstanceRepo::purge_removed`](crate::store::InstanceRepo::purge_removed), run
 /// by one replica at a time: a session advisory lock on a connection of its own, released (or
-/// dropped with the connection) at the end. A replica that does not get it skips this run: the
-/// holder is purging the same instances.
+/// dropped with the connection) at the end. A run waits for the holder rather than skipping: the
+/// holder decided which instances were due before it looked, so a removal committed meanwhile
+/// (with `DATA_RETENTION_DAYS=0`, purged by its own webhook) would otherwise wait for the next
+/// hourly run, marked purged by the holder's update but with its rows still there. A run after
+/// another finds little left to do.
 pub(in crate::store) async fn purge_removed(
     pg: &Pg,
     now_us: i64,
     cutoff: i64,
 ) -> Result<PurgeReport, StoreError> {
     let mut lock = pg.pool.acquire().await?;
-    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+    sqlx::query("SELECT pg_advisory_lock($1)")
         .bind(PURGE_LOCK)
-        .fetch_one(&mut *lock)
+        .execute(&mut *lock)
         .await?;
-    if !locked {
-        return Ok(PurgeReport::default());
-    }
     let result = purge_locked(pg, now_us, cutoff).await;
     let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
         .bind(PURGE_LOCK)
@@ -232,6 +232,15 @@ async fn purge_locked(pg: &Pg, now_us: i64, cutoff: i64) -> Result<PurgeReport, 
         .bind(instance_id)
         .execute(&pg.pool)
         .await?;
+        for table in ["widget_settings", "widget_settings_origin"] {
+            sqlx::query(&format!(
+                "DELETE FROM {table} WHERE instance_id = $1
+                 AND EXISTS (SELECT 1 FROM instances WHERE instance_id = $1 AND status = 'removed')"
+            ))
+            .bind(instance_id)
+            .execute(&pg.pool)
+            .await?;
+        }
     }
     Ok(PurgeReport {
         instances: newly.rows_affected(),

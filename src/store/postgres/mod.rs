@@ -15,6 +15,7 @@ pub(super) mod contact_sync;
 pub(super) mod feedback;
 pub(super) mod instances;
 mod listener;
+pub(super) mod widgets;
 
 use std::time::Duration;
 

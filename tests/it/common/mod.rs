@@ -414,6 +414,7 @@ impl TestApp {
                 filter: StatusFilter::All,
                 limit: LIST_MAX_LIMIT,
                 cursor,
+                comp_id: None,
             };
             let tenant = &tenant;
             async move {
