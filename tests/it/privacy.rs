@@ -270,7 +270,7 @@ async fn csv_export_quotes_defuses_formulas_and_pages_through_everything() {
     assert_eq!(rated[3], "member");
     assert_eq!(rated[4], "4");
     assert_eq!(rated[5], "Rater@example.com");
-    assert_eq!(rated[6], "", "comp_id is empty until items record it");
+    assert_eq!(rated[6], "default", "the widget the item was left in");
     assert!(chrono::DateTime::parse_from_rfc3339(&rated[1]).is_ok());
     let ids: std::collections::HashSet<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
     assert_eq!(ids.len(), 107, "every item once");
