@@ -46,7 +46,7 @@ db.pragma('busy_timeout = 5000');
 db.pragma('foreign_keys = ON');
 const hasSchema = db.prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='feedback'").get();
 if (!hasSchema) {
-  const dir = join(here, '..', '..', 'migrations');
+  const dir = join(here, '..', '..', 'migrations', 'sqlite');
   for (const f of readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
     db.exec(readFileSync(join(dir, f), 'utf8'));
   }
