@@ -2,35 +2,47 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
-.PHONY: dev test setup build release lint unit e2e durability bench fuzz
+.PHONY: dev test setup build release release-front lint unit e2e bundle-budget e2e-release durability bench fuzz
 
 # Development builds carry the dev tools (fake Wix, /dev, sign-webhook, the dev key pair);
 # `make release` builds without them (see README, "Dev and prod").
 DEV_FEATURES := --bin-features ssr,dev-tools
 
+# Every build splits the wasm per route (`--split`, see src/pages/routes.rs). The production
+# frontend is built by a pinned nightly that rebuilds std to abort on a panic without formatting
+# its message (`-Cpanic=immediate-abort`, no panic locations): about 25 KiB gzip less for every
+# page, and a panic in the browser was already fatal (panic = "abort"). The server stays on stable.
+# scripts/setup.sh installs the toolchain (with rust-src, which -Zbuild-std needs).
+NIGHTLY := nightly-2026-05-20
+RELEASE_WASM_ENV := RUSTUP_TOOLCHAIN=$(NIGHTLY) CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
+	RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
+# The most a framed page (dashboard, widget, settings) may download in wasm + JS, gzip, KiB.
+BUNDLE_BUDGET_KIB := 250
+
 ## Install what is missing, then run the app with live reload on http://127.0.0.1:3000 (open /dev).
 dev:
 	scripts/setup.sh
 	rm -f target/site/pkg/*.br target/site/pkg/*.gz  # live rebuilds have no compressed copies
-	cargo leptos watch $(DEV_FEATURES)
+	cargo leptos watch --split $(DEV_FEATURES)
 
 ## Install what is missing, then formatting, lints, Rust tests, interop and browser tests.
 test:
 	scripts/setup.sh --test
-	$(MAKE) lint unit e2e
+	$(MAKE) lint unit e2e e2e-release
 
 setup:
 	scripts/setup.sh
 
 build:
-	cargo leptos build $(DEV_FEATURES)
+	cargo leptos build --split $(DEV_FEATURES)
 	scripts/precompress.sh
 
 ## The production build: no dev tools. Checks the binary holds neither the dev private key nor
 ## the fake Wix's control routes.
-release:
-	cargo leptos build --release
+release: setup release-front
+	cargo leptos build --release --server-only
 	scripts/precompress.sh
+	scripts/check-bundle.sh --budget $(BUNDLE_BUDGET_KIB)
 	scripts/check-release.sh target/release/wix-app
 
 lint:
@@ -50,6 +62,22 @@ e2e: build
 	scripts/with-postgres.sh scripts/replicas-smoke.sh
 	cd end2end && node --test interop/
 	cd end2end && npx playwright test
+
+## The production frontend, built as `make release` builds it, against the size budget. It
+## replaces the debug frontend in target/site (the next `make build` puts it back).
+bundle-budget: release-front
+	scripts/check-bundle.sh --budget $(BUNDLE_BUDGET_KIB)
+
+## The browser tests again on what ships: the release server (with the dev tools, for /dev) and
+## the production frontend (split, nightly-built). Last in `make test`, after the size budget.
+e2e-release: bundle-budget
+	cargo leptos build --release --server-only $(DEV_FEATURES)
+	scripts/precompress.sh
+	cd end2end && E2E_BIN=target/release/wix-app npx playwright test
+
+## The production frontend alone (wasm split per route, built by $(NIGHTLY); see above).
+release-front:
+	$(RELEASE_WASM_ENV) cargo leptos build --release --frontend-only --split
 
 ## kill -9 mid-burst, restart, check every acknowledged submission is stored.
 durability: build

@@ -42,8 +42,10 @@ fi
 
 if [[ "${BENCH_SKIP_BUILD:-}" != 1 ]]; then
   # With the dev tools: the time-to-interactive run uses dev mode's in-process fake Wix.
-  step "release build of server + wasm (cargo leptos build --release --bin-features ssr,dev-tools)"
-  nice cargo leptos build --release --bin-features ssr,dev-tools >&2
+  step "release build of wasm (make release-front) + server (--bin-features ssr,dev-tools)"
+  nice make --no-print-directory release-front >&2
+  nice cargo leptos build --release --server-only --bin-features ssr,dev-tools >&2
+  scripts/precompress.sh >&2
 fi
 
 # Criterion, in its own cargo project and target dir so it never touches `cargo test` or target/.

@@ -1,10 +1,24 @@
 #!/usr/bin/env bash
-# Fails if a secret made it into what browsers download (target/site): the dev app secret, any
-# private key, or server-only code paths that would carry them.
+# Checks what browsers download (target/site):
+#  - no secret made it in: the dev app secret, any private key, or server-only code paths that
+#    would carry them;
+#  - with `--budget KIB`, every framed page's wasm + JS, gzip-compressed as the server sends it,
+#    fits the budget. A page downloads the core (wix-app.wasm, wix-app.js) and, for a lazy
+#    route (src/pages/routes.rs), the split loader and the chunks the manifest lists for it.
+#    Meaningful for release builds only (`make bundle-budget`); a debug wasm is ten times larger.
+#
+# Usage: scripts/check-bundle.sh [--budget KIB] [SITE_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+budget_kib=""
+if [[ "${1:-}" == "--budget" ]]; then
+  budget_kib="${2:?--budget needs a size in KiB}"
+  shift 2
+fi
 site="${1:-target/site}"
-[[ -d "$site/pkg" ]] || { echo "check-bundle: $site/pkg not found; build first" >&2; exit 1; }
+pkg="$site/pkg"
+[[ -d "$pkg" ]] || { echo "check-bundle: $pkg not found; build first" >&2; exit 1; }
+
 dev_secret=$(grep -o 'DEV_APP_SECRET: &str = "[^"]*"' src/server/config/wix.rs | sed 's/.*= "\(.*\)"/\1/')
 [[ -n "$dev_secret" ]] || { echo "check-bundle: could not read DEV_APP_SECRET" >&2; exit 1; }
 status=0
@@ -15,4 +29,32 @@ for needle in "$dev_secret" "PRIVATE KEY" "client_secret" "WIX_APP_SECRET"; do
   fi
 done
 [[ $status -eq 0 ]] && echo "check-bundle: no secrets in $(find "$site" -type f | wc -l) files under $site"
+[[ -z "$budget_kib" ]] && exit $status
+
+gz() { gzip -9 -n -c "$1" | wc -c; }
+core=$(( $(gz "$pkg/wix-app.wasm") + $(gz "$pkg/wix-app.js") ))
+manifest="$pkg/__wasm_split_manifest.json"
+for route in dashboard widget settings; do
+  bytes=$core
+  if [[ -f "$manifest" ]]; then
+    # The manifest maps each lazy function to the chunks it needs: {"__dashboard_route_view_…": ["chunk_4", …]}.
+    # shellcheck disable=SC2016 # JavaScript, not shell
+    chunks=$(node -e '
+      const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+      const key = Object.keys(m).find(k => k.startsWith(`__${process.argv[2]}_route_view_`));
+      if (key) console.log(m[key].join("\n"));' "$manifest" "$route")
+    if [[ -n "$chunks" ]]; then
+      loader=("$pkg"/__wasm_split.*.js)
+      bytes=$(( bytes + $(gz "${loader[0]}") ))
+      for chunk in $chunks; do bytes=$(( bytes + $(gz "$pkg/$chunk.wasm") )); done
+    fi
+  fi
+  kib=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1024 }')
+  if (( bytes > budget_kib * 1024 )); then
+    echo "check-bundle: /$route downloads $kib KiB of wasm + JS (gzip), over the $budget_kib KiB budget" >&2
+    status=1
+  else
+    echo "check-bundle: /$route downloads $kib KiB of wasm + JS (gzip); budget $budget_kib KiB"
+  fi
+done
 exit $status

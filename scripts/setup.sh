@@ -27,6 +27,14 @@ if $want_test; then
   done
 fi
 
+# The production wasm's toolchain (Makefile, NIGHTLY): rust-src lets it rebuild std to abort on
+# a panic without formatting (-Zbuild-std). std is compiled from source, so no wasm target needed.
+NIGHTLY=$(awk -F' *:= *' '$1 == "NIGHTLY" { print $2 }' Makefile)
+if ! rustup component list --toolchain "$NIGHTLY" --installed 2>/dev/null | grep -q '^rust-src'; then
+  step "installing the $NIGHTLY toolchain with rust-src (for the release wasm)"
+  rustup toolchain install "$NIGHTLY" --profile minimal --component rust-src
+fi
+
 CARGO_LEPTOS_VERSION=0.3.10   # 0.3.11 needs rustc 1.96
 if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
   step "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 16 minutes, once)"

@@ -3,9 +3,9 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::StaticSegment;
+use leptos_router::{Lazy, StaticSegment};
 
-use crate::pages::{DashboardPage, HomePage, NotFoundPage, SettingsPage, WidgetPage};
+use crate::pages::{DashboardRoute, HomePage, NotFoundPage, SettingsRoute, WidgetRoute};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -42,9 +42,9 @@ pub fn App() -> impl IntoView {
             <main>
                 <Routes fallback=NotFoundPage>
                     <Route path=StaticSegment("") view=HomePage/>
-                    <Route path=StaticSegment("dashboard") view=DashboardPage/>
-                    <Route path=StaticSegment("widget") view=WidgetPage/>
-                    <Route path=StaticSegment("settings") view=SettingsPage/>
+                    <Route path=StaticSegment("dashboard") view={Lazy::<DashboardRoute>::new()}/>
+                    <Route path=StaticSegment("widget") view={Lazy::<WidgetRoute>::new()}/>
+                    <Route path=StaticSegment("settings") view={Lazy::<SettingsRoute>::new()}/>
                 </Routes>
             </main>
         </Router>

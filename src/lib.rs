@@ -27,10 +27,11 @@ pub mod testing;
 #[cfg(feature = "ssr")]
 pub mod wix;
 
-/// Entry point of the wasm bundle: hydrates the server-rendered page.
+/// Entry point of the wasm bundle: hydrates the server-rendered page. `hydrate_lazy` waits for a
+/// lazy route's chunk (see `pages/routes.rs`) before hydrating that route.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_lazy(app::App);
 }

@@ -3,6 +3,7 @@
 
 mod dashboard;
 mod notice;
+mod routes;
 mod settings;
 mod widget;
 
@@ -11,6 +12,7 @@ use leptos_router::hooks::use_query_map;
 
 pub use dashboard::DashboardPage;
 pub use notice::{Notice, NoticeKind};
+pub use routes::{DashboardRoute, SettingsRoute, WidgetRoute};
 pub use settings::SettingsPage;
 pub use widget::WidgetPage;
 

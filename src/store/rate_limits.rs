@@ -16,9 +16,11 @@ pub struct SharedQuota {
 }
 
 impl SharedQuota {
-    /// Microseconds between two requests at the sustained rate.
+    /// Microseconds between two requests at the sustained rate; at least 1, or a rate above
+    /// 60 million a minute would round to 0 and the burst test (`tat - now <= burst × 0`) would
+    /// refuse every request after the first.
     fn interval_us(self) -> i64 {
-        60_000_000 / i64::from(self.per_minute.max(1))
+        (60_000_000 / i64::from(self.per_minute.max(1))).max(1)
     }
 }
 
@@ -79,5 +81,29 @@ impl<'a> RateLimitRepo<'a> {
             .execute(self.pool)
             .await?;
         Ok(result.rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SharedQuota;
+
+    #[test]
+    fn the_interval_never_rounds_down_to_zero() {
+        let at = |per_minute| {
+            SharedQuota {
+                per_minute,
+                burst: 1,
+            }
+            .interval_us()
+        };
+        assert_eq!(at(60), 1_000_000);
+        assert_eq!(at(0), 60_000_000, "a zero rate is treated as one a minute");
+        assert_eq!(at(60_000_000), 1);
+        assert_eq!(
+            at(u32::MAX),
+            1,
+            "above 60M a minute the interval would round to 0"
+        );
     }
 }

@@ -2,8 +2,9 @@
 //! transactions together by itself), holding the instance's lifecycle lock shared: a removal
 //! committed first is seen and refuses the write, one committing later waits for it.
 //! The free plan's monthly counter is raised in the same transaction by a conditional upsert
-//! (`… DO UPDATE SET n = n + 1 WHERE n < limit RETURNING n`): the row lock it takes orders
-//! concurrent submissions of a site, on any replica, so the quota is exact.
+//! (`… DO UPDATE SET n = n + 1 WHERE n < limit RETURNING n`), the last statement before COMMIT:
+//! the row lock it takes orders concurrent submissions of a site, on any replica, so the quota
+//! is exact, and it is held only through the commit.
 
 use std::borrow::Cow;
 
@@ -36,20 +37,6 @@ pub(in crate::store) async fn insert(
         return Err(StoreError::InstanceRemoved);
     }
     if row.monthly_limit.is_some_and(|limit| limit <= 0) {
-        return Err(StoreError::PlanLimitReached);
-    }
-    let counted: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO monthly_submissions (instance_id, month, n) VALUES ($1, $2, 1)
-         ON CONFLICT (instance_id, month) DO UPDATE SET n = monthly_submissions.n + 1
-         WHERE $3::BIGINT IS NULL OR monthly_submissions.n < $3
-         RETURNING n",
-    )
-    .bind(&row.instance_id)
-    .bind(&row.month)
-    .bind(row.monthly_limit)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if counted.is_none() {
         return Err(StoreError::PlanLimitReached);
     }
     sqlx::query(
@@ -86,6 +73,23 @@ pub(in crate::store) async fn insert(
         .bind(row.created_at_ms)
         .execute(&mut *tx)
         .await?;
+    }
+    // Last before COMMIT: the counter row's lock is what serialises a site's submissions, so it
+    // is held for the commit alone, not for the inserts above. Refused: the transaction is
+    // dropped, rolling the inserts back.
+    let counted: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO monthly_submissions (instance_id, month, n) VALUES ($1, $2, 1)
+         ON CONFLICT (instance_id, month) DO UPDATE SET n = monthly_submissions.n + 1
+         WHERE $3::BIGINT IS NULL OR monthly_submissions.n < $3
+         RETURNING n",
+    )
+    .bind(&row.instance_id)
+    .bind(&row.month)
+    .bind(row.monthly_limit)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if counted.is_none() {
+        return Err(StoreError::PlanLimitReached);
     }
     tx.commit().await?;
     Ok(())
