@@ -171,6 +171,41 @@ fn fast() -> WixClientOptions {
 }
 
 #[tokio::test]
+async fn while_wix_is_unreachable_a_site_keeps_the_last_plan_it_reported() {
+    let fake = FakeWix::new(APP_ID, SECRET);
+    fake.set_plan(SITE_A, Some("premium-yearly"));
+    // Nothing is reused: every lookup asks Get App Instance, so the outage shows at once.
+    let options = WixClientOptions {
+        site_info_ttl: Duration::ZERO,
+        ..fast()
+    };
+    let (client, _store, _dir) = client(&fake, options).await;
+    let (a, b) = (tenant(SITE_A), tenant(SITE_B));
+    let known = client.plan_cached(&a).await.expect("Wix answered");
+    assert_eq!(known.plan_id.as_deref(), Some("premium-yearly"));
+
+    fake.set_down(true);
+    let during = client
+        .plan_cached(&a)
+        .await
+        .expect("the last plan Wix reported");
+    assert_eq!(during.plan_id.as_deref(), Some("premium-yearly"));
+    assert_eq!(during.fetched_at, known.fetched_at, "not a fresh answer");
+    assert!(
+        client.plan_cached(&b).await.is_none(),
+        "a site Wix never answered for has no known plan (the caller treats it as free)"
+    );
+
+    fake.set_down(false);
+    fake.set_plan(SITE_A, None);
+    let after = client.plan_cached(&a).await.expect("Wix is back");
+    assert_eq!(
+        after.plan_id, None,
+        "Wix's new answer replaces the last known plan"
+    );
+}
+
+#[tokio::test]
 async fn one_token_request_for_a_hundred_concurrent_calls() {
     let fake = FakeWix::new(APP_ID, SECRET);
     fake.set_site_name(SITE_A, "Bakery");

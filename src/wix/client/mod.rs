@@ -47,6 +47,8 @@ pub struct WixClientOptions {
     pub deadline: Duration,
     /// Calls per minute per instance; defaults to Wix's limit, [`WIX_REQUESTS_PER_MINUTE`].
     pub per_instance_per_minute: u32,
+    /// How long a site's name and plan from Get App Instance are reused; [`SITE_INFO_TTL`].
+    pub site_info_ttl: Duration,
 }
 
 impl WixClientOptions {
@@ -68,12 +70,13 @@ impl Default for WixClientOptions {
             request_timeout: Duration::from_secs(10),
             deadline: Duration::from_secs(20),
             per_instance_per_minute: WIX_REQUESTS_PER_MINUTE,
+            site_info_ttl: SITE_INFO_TTL,
         }
     }
 }
 
-/// How long a site's name from Get App Instance is reused.
-const SITE_INFO_TTL: Duration = Duration::from_secs(300);
+/// How long a site's name and plan from Get App Instance are reused.
+pub const SITE_INFO_TTL: Duration = Duration::from_secs(300);
 
 /// The app's client for Wix APIs. Cheap to clone; clones share caches and throttles.
 #[derive(Clone)]
@@ -124,7 +127,7 @@ impl WixClient {
                     .build(),
                 site_info: Cache::builder()
                     .max_capacity(100_000)
-                    .time_to_live(SITE_INFO_TTL)
+                    .time_to_live(options.site_info_ttl)
                     .build(),
                 last_plan: Cache::builder()
                     .max_capacity(100_000)
