@@ -14,8 +14,11 @@ DEV_FEATURES := --bin-features ssr,dev-tools
 # page, and a panic in the browser was already fatal (panic = "abort"). The server stays on stable.
 # scripts/setup.sh installs the toolchain (with rust-src, which -Zbuild-std needs).
 NIGHTLY := nightly-2026-05-20
+# Its file names carry a hash of their content (`wix-app.<hash>.wasm`; the hashes of the entry
+# points in target/site/hash.txt), so browsers may cache them for good: src/server/static_assets.rs.
 RELEASE_WASM_ENV := RUSTUP_TOOLCHAIN=$(NIGHTLY) CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
-	RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
+	RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none" \
+	LEPTOS_HASH_FILES=true LEPTOS_HASH_FILE_NAME=$(CURDIR)/target/site/hash.txt
 # The most a framed page (dashboard, widget, settings) may download in wasm + JS, gzip, KiB.
 BUNDLE_BUDGET_KIB := 250
 

@@ -32,20 +32,27 @@ done
 [[ -z "$budget_kib" ]] && exit $status
 
 gz() { gzip -9 -n -c "$1" | wc -c; }
-core=$(( $(gz "$pkg/wix-app.wasm") + $(gz "$pkg/wix-app.js") ))
-manifest="$pkg/__wasm_split_manifest.json"
+# One file per pattern; release builds put a content hash in the names (wix-app.<hash>.wasm).
+only() {
+  local matches=("$@")
+  [[ ${#matches[@]} -eq 1 && -f "${matches[0]}" ]] || { echo "check-bundle: expected one file, found: ${matches[*]}" >&2; exit 1; }
+  echo "${matches[0]}"
+}
+core=$(( $(gz "$(only "$pkg"/wix-app*.wasm)") + $(gz "$(only "$pkg"/wix-app*.js)") ))
+manifests=("$pkg"/__wasm_split_manifest*.json)
+manifest="${manifests[0]}"
 for route in dashboard widget settings; do
   bytes=$core
   if [[ -f "$manifest" ]]; then
-    # The manifest maps each lazy function to the chunks it needs: {"__dashboard_route_view_…": ["chunk_4", …]}.
+    # The manifest maps each lazy function to the chunks it needs:
+    # {"__dashboard_route_view_…": ["chunk_4.<hash>", …]}.
     # shellcheck disable=SC2016 # JavaScript, not shell
     chunks=$(node -e '
       const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
       const key = Object.keys(m).find(k => k.startsWith(`__${process.argv[2]}_route_view_`));
       if (key) console.log(m[key].join("\n"));' "$manifest" "$route")
     if [[ -n "$chunks" ]]; then
-      loader=("$pkg"/__wasm_split.*.js)
-      bytes=$(( bytes + $(gz "${loader[0]}") ))
+      bytes=$(( bytes + $(gz "$(only "$pkg"/__wasm_split.*.js)") ))
       for chunk in $chunks; do bytes=$(( bytes + $(gz "$pkg/$chunk.wasm") )); done
     fi
   fi

@@ -331,12 +331,13 @@ pub async fn page(State(app): State<AppState>, Query(query): Query<PageQuery>) -
     Html(format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Dev host · Wix app</title><link rel="stylesheet" href="/pkg/wix-app.css"></head>
+<title>Dev host · Wix app</title><link rel="stylesheet" href="{css}"></head>
 <body class="dev-host"><header><h1>Dev host</h1>
 <p>This page plays the Wix host (APP_ENV=dev only). Each frame gets a freshly signed instance for app <code>{app_id}</code>.
 Site A and site B are separate Wix sites: what one submits, the other never sees. Reload for new instances.</p>{fake_note}
 <section id="lifecycle"><h2>Lifecycle and billing webhooks</h2><p>Sends <code>AppInstalled</code> / <code>AppRemoved</code> and the billing events <code>PaidPlanPurchased</code> / <code>PaidPlanChanged</code> to the app, signed with the development key. Data of a removed site is purged after DATA_RETENTION_DAYS={retention}.</p>{last}<ul>{lifecycle}</ul></section></header>
 <main class="dev-grid">{body}</main></body></html>"#,
+        css = super::static_assets::stylesheet_href(),
         app_id = config.wix.app_id,
         retention = config.store.data_retention_days,
         fake_note = match &app.fake_wix {

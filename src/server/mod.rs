@@ -239,9 +239,10 @@ pub fn init_tracing(format: LogFormat) {
 /// Builds the [`Application`] from `config` and serves until Ctrl-C / SIGTERM, then drains for
 /// at most `SHUTDOWN_GRACE_SECS`.
 pub async fn serve(config: Config) -> Result<(), String> {
-    let leptos_options = leptos::config::get_configuration(None)
+    let mut leptos_options = leptos::config::get_configuration(None)
         .map_err(|e| format!("leptos configuration: {e}"))?
         .leptos_options;
+    static_assets::adopt_hashed_names(&mut leptos_options);
     Application::build(config, leptos_options)
         .await?
         .run_until_stopped(shutdown_signal())
