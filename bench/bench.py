@@ -7,7 +7,9 @@ Called by bench/run.sh after it has installed and built everything. Needs:
   wrk, gzip, brotli, node, /usr/bin/chromium, bench/peer-express/node_modules
 
 Environment knobs: BENCH_DURATION (seconds per load run, default 10), BENCH_CONNECTIONS (default
-32), BENCH_THREADS (wrk threads, default 2), BENCH_RUNS (cold-start and TTI runs, default 7),
+32), BENCH_THREADS (wrk threads for the PostgreSQL section, default 2; the side-by-side HTTP load
+runs both -t1 and -t2), BENCH_ROUNDS (side-by-side rounds, default 3), BENCH_RUNS (cold-start and
+TTI runs, default 7),
 BENCH_ONLY=postgres (only the SQLite list/submit load and the PostgreSQL section),
 BENCH_PG_DURABLE (1, the default: the PostgreSQL section first restarts the cluster with fsync,
 synchronous_commit and full_page_writes on; 0 keeps the cluster's own settings).
@@ -40,6 +42,7 @@ OUT = BENCH / "results"
 BIN = ROOT / "target" / "release" / "wix-app"
 SITE = ROOT / "target" / "site"
 CRITERION = Path(os.environ.get("CARGO_TARGET_DIR_BENCH", ROOT / "target-bench")) / "criterion"
+BARE_AXUM = Path(os.environ.get("CARGO_TARGET_DIR_BENCH", ROOT / "target-bench")) / "release" / "bare-axum"
 PEER = BENCH / "peer-express"
 
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
@@ -207,9 +210,14 @@ def wrk_result(stdout):
     return r
 
 
-def wrk(port, path, auth, body, duration):
-    env = dict(os.environ, BENCH_AUTH=auth, BENCH_BODY=body)
-    out = subprocess.run(wrk_cmd(port, path, duration), env=env, check=True, capture_output=True, text=True)
+def wrk(port, path, auth, body, duration, threads=None):
+    """POST `body` with `auth`; a GET when `auth` and `body` are None."""
+    if auth is None:
+        env = dict(os.environ, BENCH_METHOD="GET")
+    else:
+        env = dict(os.environ, BENCH_AUTH=auth, BENCH_BODY=body)
+    out = subprocess.run(wrk_cmd(port, path, duration, threads=threads), env=env, check=True,
+                         capture_output=True, text=True)
     return wrk_result(out.stdout)
 
 
@@ -260,9 +268,10 @@ def bench_verify():
     return res
 
 
-def bench_load(kind):
+def bench_load(kind, threads=None):
     port = free_port()
     db = TMP / f"{kind}-load.db"
+    db.unlink(missing_ok=True)
     p = start_rust(port, db) if kind == "rust" else start_express(port, db)
     wait_ready(p, port)
     time.sleep(1.0)
@@ -272,11 +281,16 @@ def bench_load(kind):
     res = {"idle_rss_kb": idle_rss}
     log(f"{kind}: warm-up")
     wrk(port, "/api/feedback/list", owner, LIST_BODY, 2)
+    gets = [("healthz", "/healthz", None, None)]
+    if kind == "rust":
+        # A static file as browsers fetch it (the production build's hashed CSS, uncompressed).
+        css = next((SITE / "pkg").glob("wix-app*.css")).name
+        gets.append(("static", f"/pkg/{css}", None, None))
     for name, path, auth, body in [("list", "/api/feedback/list", owner, LIST_BODY),
-                                   ("submit", "/api/feedback/submit", visitor, SUBMIT_BODY)]:
+                                   ("submit", "/api/feedback/submit", visitor, SUBMIT_BODY)] + gets:
         la = loadavg()
         log(f"{kind}: {name} for {DURATION}s (load average {la:.1f})")
-        r = wrk(port, path, auth, body, DURATION)
+        r = wrk(port, path, auth, body, DURATION, threads=threads)
         r["loadavg_before"] = la
         res[name] = r
     # Check the list is still the contract after the load (and that submissions landed).
@@ -285,6 +299,40 @@ def bench_load(kind):
     res["peak_rss_kb"] = proc_kb(p.pid, "VmHWM")
     stop(p)
     return res
+
+
+SIDE_BY_SIDE_ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+
+
+def bench_side_by_side():
+    """This app and the Express peer alternated, SIDE_BY_SIDE_ROUNDS rounds for each of wrk -t1
+    and -t2 (one wrk thread leaves the server more of the 2 cores). Ratios are per round, so a
+    burst of machine noise hits one round of both servers rather than one server."""
+    res = {}
+    for threads in (1, 2):
+        rounds = []
+        for i in range(SIDE_BY_SIDE_ROUNDS):
+            log(f"side by side: wrk -t{threads}, round {i + 1} of {SIDE_BY_SIDE_ROUNDS}")
+            rounds.append({"rust": bench_load("rust", threads), "express": bench_load("express", threads)})
+        res[f"t{threads}"] = rounds
+    return res
+
+
+def bench_bare_axum():
+    """The floor: axum + tokio + hyper answering `ok`, nothing else (bench/bare-axum)."""
+    port = free_port()
+    p = subprocess.Popen([str(BARE_AXUM), str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    PROCS.append(p)
+    for _ in range(500):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            time.sleep(0.01)
+    wrk(port, "/", None, None, 2)
+    r = wrk(port, "/", None, None, DURATION)
+    stop(p)
+    return r
 
 
 def bench_cold_start(kind):
@@ -325,17 +373,35 @@ def bench_page_weight():
     return {"files": res, "referenced_by_page": refs}
 
 
+# Chromium's network emulation for bench/tti.mjs: (label, "kbit/s:RTT ms"); None = loopback.
+NETWORKS = [("loopback", None), ("10 Mbit/s, 40 ms RTT", "10000:40"), ("1.6 Mbit/s, 150 ms RTT", "1600:150")]
+# What "interactive" means per page: the dashboard's summary has answered after hydration; the
+# widget has hydrated (its form needs no data).
+PAGES = [("dashboard", "owner", '[data-testid="counts"] [data-testid="count-total"]'),
+         ("widget", "visitor", 'body[data-hydrated="true"]')]
+
+
 def bench_tti():
+    """Time to interactive and bytes on the wire per page, network profile and cache state."""
     port = free_port()
     p = start_rust(port, TMP / "tti.db", dev=True)
     wait_ready(p, port)
-    owner, visitor = sign("owner", dev=True), sign("visitor", dev=True)
-    seed(port, visitor, owner)
-    url = f"http://127.0.0.1:{port}/dashboard?instance={owner}"
-    out = subprocess.run(["node", str(BENCH / "tti.mjs"), url, str(RUNS)], cwd=ROOT,
-                         check=True, capture_output=True, text=True)
-    stop(p)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    signed = {"owner": sign("owner", dev=True), "visitor": sign("visitor", dev=True)}
+    seed(port, signed["visitor"], signed["owner"])
+    res = {}
+    try:
+        for page, role, ready in PAGES:
+            url = f"http://127.0.0.1:{port}/{page}?instance={signed[role]}"
+            for label, network in NETWORKS:
+                for cache in ("cold", "warm"):
+                    cmd = ["node", str(BENCH / "tti.mjs"), url, str(RUNS), "--ready", ready]
+                    cmd += ["--network", network] if network else []
+                    cmd += ["--warm"] if cache == "warm" else []
+                    out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True)
+                    res[f"{page} | {label} | {cache}"] = json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        stop(p)
+    return res
 
 
 def pg_bin(name):
@@ -433,8 +499,13 @@ def bench_pg_replicas(n):
     seed(ports[0], visitor, owner)
     log(f"postgres x{n}: warm-up")
     wrk_many(ports, "/api/feedback/list", owner, LIST_BODY, 2)
+    gets = [("healthz", "/healthz", None, None)]
+    if kind == "rust":
+        # A static file as browsers fetch it (the production build's hashed CSS, uncompressed).
+        css = next((SITE / "pkg").glob("wix-app*.css")).name
+        gets.append(("static", f"/pkg/{css}", None, None))
     for name, path, auth, body in [("list", "/api/feedback/list", owner, LIST_BODY),
-                                   ("submit", "/api/feedback/submit", visitor, SUBMIT_BODY)]:
+                                   ("submit", "/api/feedback/submit", visitor, SUBMIT_BODY)] + gets:
         la = loadavg()
         log(f"postgres x{n}: {name} for {DURATION}s (load average {la:.1f})")
         r = wrk_many(ports, path, auth, body, DURATION)
@@ -481,6 +552,20 @@ def fmt_pg_table(R):
                 per = pg[f"r{n}"][ep]["per_replica"]
                 rows.append([f"  {ep}, {n} replicas: req/s each"] + [""] * (len(cols) - 1)
                             + [" + ".join(f"{r['rps']:,.0f}" for r in per)])
+    for name, label in [("healthz", "GET /healthz"), ("static", "GET a static file (CSS)")]:
+        a = rs.get(name)
+        if a is None:
+            continue
+        b = ex.get(name)
+        ratio = a["rps"] / b["rps"] if b else None
+        target = ">= 4x Express" if name == "healthz" else ""
+        rows.append([f"{label}: requests/s; p99", f"{a['rps']:,.0f}; {a['p99_us']/1000:.2f} ms",
+                     f"{b['rps']:,.0f}; {b['p99_us']/1000:.2f} ms" if b else "",
+                     f"{ratio:.2f}x" if ratio else "", target,
+                     status(ratio >= 4) if target else ""])
+    if "bare_axum" in R:
+        f = R["bare_axum"]
+        rows.append(["bare axum hello world (the floor): requests/s; p99", f"{f['rps']:,.0f}; {f['p99_us']/1000:.2f} ms", "", "", "", ""])
     rows.append(["peak RSS after load (VmHWM)", f"{sq['peak_rss_kb']/1024:.1f} MB"]
                 + [" + ".join(f"{k/1024:.1f}" for k in pg[f"r{n}"]["peak_rss_kb"]) + " MB" for n in PG_REPLICAS])
     head = ["benchmark"] + [name for name, _ in cols]
@@ -535,11 +620,44 @@ def fmt_table(R):
         tg = sum(files[f]["gzip"] for f in files)
         tb = sum(files[f]["brotli"] for f in files)
         rows.append(["dashboard wasm+JS+CSS: gzip / brotli", f"{tg/1024:.1f} / {tb/1024:.1f} KB", "", "", "", ""])
-    t = R["tti"]
-    rows.append(["dashboard time to interactive (median)", f"{t['median_ms']:.0f} ms", "", "", "", ""])
-    rows.append(["  DOMContentLoaded / load (median)", f"{t['median_dom_content_loaded_ms']:.0f} / {t['median_load_ms']:.0f} ms", "", "", "", ""])
+    for key, t in R["tti"].items():
+        page, network, cache = key.split(" | ")
+        target = ""
+        if (page, network, cache) == ("dashboard", "loopback", "cold"):
+            target = "<= 250 ms"
+            ok = t["median_ms"] <= 250
+        elif (page, network, cache) == ("dashboard", "10 Mbit/s, 40 ms RTT", "cold"):
+            target = "<= 400 ms; wire <= 210 KB"
+            ok = t["median_ms"] <= 400 and t["median_wire_bytes"] <= 210 * 1024
+        elif cache == "warm":
+            target = "only HTML + API on the wire"
+            ok = set(t["network_requests"]) <= {"Document", "Fetch"}
+        fetched = ", ".join(f"{k} {v}" for k, v in sorted(t["network_requests"].items()))
+        rows.append([f"{page} TTI, {network}, {cache} cache (median); wire; fetched",
+                     f"{t['median_ms']:.0f} ms; {t['median_wire_bytes']/1024:.1f} KB; {fetched}", "", "",
+                     target, status(ok) if target else ""])
 
     head = ["benchmark", "wix-app (Rust)", "Express peer", "Rust/Express", "target", "status"]
+    widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
+    line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"
+    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(head), sep] + [line(r) for r in rows])
+
+
+def fmt_side_by_side(R):
+    """Median requests/s and p99 of each server, and the median of the per-round ratios."""
+    head = ["endpoint (wrk -c%d)" % CONNECTIONS, "wrk threads", "wix-app req/s (median)", "Express req/s (median)",
+            "ratio (median of rounds)", "wix-app p99 / Express p99 (median)", "errors (all rounds)"]
+    rows = []
+    for key, rounds in R["side_by_side"].items():
+        for ep in ["healthz", "list", "submit"]:
+            if ep not in rounds[0]["express"]:
+                continue
+            med = lambda kind, field: statistics.median(r[kind][ep][field] for r in rounds)
+            ratio = statistics.median(r["rust"][ep]["rps"] / r["express"][ep]["rps"] for r in rounds)
+            errors = sum(r["rust"][ep]["errors"] for r in rounds)
+            rows.append([ep, key[1:], f"{med('rust', 'rps'):,.0f}", f"{med('express', 'rps'):,.0f}", f"{ratio:.2f}x",
+                         f"{med('rust', 'p99_us')/1000:.2f} / {med('express', 'p99_us')/1000:.2f} ms", str(errors)])
     widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
     line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"
     sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
@@ -577,8 +695,12 @@ def main():
     R["verify"] = bench_verify()
     log("cold start")
     R["cold"] = {"rust": bench_cold_start("rust"), "express": bench_cold_start("express")}
-    log("HTTP load")
-    R["load"] = {"rust": bench_load("rust"), "express": bench_load("express")}
+    log("HTTP load, side by side with Express")
+    R["side_by_side"] = bench_side_by_side()
+    # The main table shows the last -t2 round; the side-by-side table shows the medians.
+    R["load"] = R["side_by_side"]["t2"][-1]
+    log("bare axum (the floor)")
+    R["bare_axum"] = bench_bare_axum()
     log("page weight")
     R["weight"] = bench_page_weight()
     log("time to interactive")
@@ -589,7 +711,7 @@ def main():
     else:
         log("PostgreSQL skipped: TEST_POSTGRES_URL is not set (bench/run.sh sets it)")
     R["machine"]["loadavg_end"] = os.getloadavg()
-    table = fmt_table(R)
+    table = fmt_table(R) + "\n\n" + fmt_side_by_side(R)
     if "postgres" in R:
         table += "\n\n" + fmt_pg_table(R)
     (OUT / "results.json").write_text(json.dumps(R, indent=2))

@@ -54,6 +54,8 @@ if [[ -z "${BENCH_ONLY:-}" ]]; then
   step "criterion: instance verification"
   (cd bench/verify && CARGO_TARGET_DIR="$CARGO_TARGET_DIR_BENCH" nice cargo bench --bench verify -- --noplot >&2)
 fi
+step "bare axum server (the per-request floor)"
+(cd bench/bare-axum && CARGO_TARGET_DIR="$CARGO_TARGET_DIR_BENCH" nice cargo build --release >&2)
 
 if [[ "${BENCH_POSTGRES:-1}" == 0 ]]; then
   step "HTTP load, cold start, page weight, time to interactive"

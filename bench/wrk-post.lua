@@ -1,10 +1,15 @@
 -- wrk script: POST a JSON body with an Authorization header, both from the environment, and
 -- print one machine-readable line at the end.
 --   BENCH_AUTH  the signed instance;  BENCH_BODY  the JSON body
-wrk.method = "POST"
-wrk.body = os.getenv("BENCH_BODY")
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = os.getenv("BENCH_AUTH")
+--   BENCH_METHOD=GET  a plain GET instead (no body, no Authorization): /healthz, static files
+if os.getenv("BENCH_METHOD") == "GET" then
+  wrk.method = "GET"
+else
+  wrk.method = "POST"
+  wrk.body = os.getenv("BENCH_BODY")
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Authorization"] = os.getenv("BENCH_AUTH")
+end
 
 done = function(summary, latency, requests)
   local e = summary.errors
