@@ -43,9 +43,22 @@ pub use serve::{serve_on, ServeLimits};
 /// Where the in-process fake Wix is mounted in dev when `WIX_API_BASE` is unset.
 pub const FAKE_WIX_PATH: &str = "/_wix";
 
-/// What every request handler and server function can reach.
+/// What every request handler and server function can reach. One reference count to clone:
+/// axum clones the router state for every request (and Leptos once more for its context), so a
+/// struct of a dozen handles cost a measurable share of a cheap request's CPU time.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct AppParts {
     pub config: Arc<Config>,
     pub store: Store,
     pub auth: Authenticator,
@@ -122,7 +135,7 @@ impl AppState {
         });
         let webhook_verifier =
             WebhookVerifier::new(config.webhooks.public_key.clone(), &config.wix.app_id);
-        Self {
+        Self(Arc::new(AppParts {
             config: Arc::new(config),
             store,
             auth: Authenticator::new(instances, access_tokens),
@@ -133,20 +146,20 @@ impl AppState {
             webhook_verifier: Arc::new(webhook_verifier),
             rate_limits,
             health: Arc::default(),
-        }
+        }))
     }
 }
 
-/// Axum router state: Leptos' options plus ours.
+/// Axum router state: Leptos' options plus ours; two reference counts to clone (per request).
 #[derive(Clone)]
 pub struct RouterState {
-    pub leptos_options: LeptosOptions,
+    pub leptos_options: Arc<LeptosOptions>,
     pub app: AppState,
 }
 
 impl FromRef<RouterState> for LeptosOptions {
     fn from_ref(state: &RouterState) -> Self {
-        state.leptos_options.clone()
+        (*state.leptos_options).clone()
     }
 }
 
@@ -161,7 +174,7 @@ impl FromRef<RouterState> for AppState {
 pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
     let state = RouterState {
-        leptos_options,
+        leptos_options: Arc::new(leptos_options),
         app: app.clone(),
     };
     let context = {
@@ -180,7 +193,7 @@ pub fn router(app: AppState, leptos_options: LeptosOptions) -> Router {
         dev_tools(router, &app).nest_service(&pkg_path, static_assets::pkg_service(pkg_dir));
     let router = router
         .leptos_routes_with_context(&state, routes, context.clone(), {
-            let options = state.leptos_options.clone();
+            let options = (*state.leptos_options).clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<
@@ -223,8 +236,11 @@ fn dev_tools(router: Router<RouterState>, _app: &AppState) -> Router<RouterState
 pub fn init_tracing(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colours only for a terminal: escape codes in a log file or collector are noise (and
+    // formatting them is per-request work).
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),

@@ -30,7 +30,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{BoxError, Json, Router};
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceBuilder;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -40,7 +40,7 @@ use crate::api::{ApiError, ErrorCode};
 use api_json::api_json_edges;
 use body_deadline::read_body_in_time;
 use cors::cors;
-use request_span::{drop_unsafe_request_id, trace_layer};
+use request_span::{drop_unsafe_request_id, trace_layer, FastRequestId};
 
 /// Request bodies larger than this are refused with 413 before any handler runs.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -89,7 +89,7 @@ pub fn edges(router: Router, config: &Config) -> Router {
             resolve_client,
         ))
         .layer(trace_layer())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetRequestIdLayer::x_request_id(FastRequestId))
         .layer(middleware::from_fn(drop_unsafe_request_id))
         .layer(SetResponseHeaderLayer::overriding(
             CONTENT_SECURITY_POLICY,
