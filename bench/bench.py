@@ -499,13 +499,8 @@ def bench_pg_replicas(n):
     seed(ports[0], visitor, owner)
     log(f"postgres x{n}: warm-up")
     wrk_many(ports, "/api/feedback/list", owner, LIST_BODY, 2)
-    gets = [("healthz", "/healthz", None, None)]
-    if kind == "rust":
-        # A static file as browsers fetch it (the production build's hashed CSS, uncompressed).
-        css = next((SITE / "pkg").glob("wix-app*.css")).name
-        gets.append(("static", f"/pkg/{css}", None, None))
     for name, path, auth, body in [("list", "/api/feedback/list", owner, LIST_BODY),
-                                   ("submit", "/api/feedback/submit", visitor, SUBMIT_BODY)] + gets:
+                                   ("submit", "/api/feedback/submit", visitor, SUBMIT_BODY)]:
         la = loadavg()
         log(f"postgres x{n}: {name} for {DURATION}s (load average {la:.1f})")
         r = wrk_many(ports, path, auth, body, DURATION)
@@ -552,20 +547,6 @@ def fmt_pg_table(R):
                 per = pg[f"r{n}"][ep]["per_replica"]
                 rows.append([f"  {ep}, {n} replicas: req/s each"] + [""] * (len(cols) - 1)
                             + [" + ".join(f"{r['rps']:,.0f}" for r in per)])
-    for name, label in [("healthz", "GET /healthz"), ("static", "GET a static file (CSS)")]:
-        a = rs.get(name)
-        if a is None:
-            continue
-        b = ex.get(name)
-        ratio = a["rps"] / b["rps"] if b else None
-        target = ">= 4x Express" if name == "healthz" else ""
-        rows.append([f"{label}: requests/s; p99", f"{a['rps']:,.0f}; {a['p99_us']/1000:.2f} ms",
-                     f"{b['rps']:,.0f}; {b['p99_us']/1000:.2f} ms" if b else "",
-                     f"{ratio:.2f}x" if ratio else "", target,
-                     status(ratio >= 4) if target else ""])
-    if "bare_axum" in R:
-        f = R["bare_axum"]
-        rows.append(["bare axum hello world (the floor): requests/s; p99", f"{f['rps']:,.0f}; {f['p99_us']/1000:.2f} ms", "", "", "", ""])
     rows.append(["peak RSS after load (VmHWM)", f"{sq['peak_rss_kb']/1024:.1f} MB"]
                 + [" + ".join(f"{k/1024:.1f}" for k in pg[f"r{n}"]["peak_rss_kb"]) + " MB" for n in PG_REPLICAS])
     head = ["benchmark"] + [name for name, _ in cols]
@@ -601,6 +582,20 @@ def fmt_table(R):
         rows.append([f"{ep}: p50 latency", f"{a['p50_us']/1000:.2f} ms", f"{b['p50_us']/1000:.2f} ms", f"{a['p50_us']/max(b['p50_us'],1):.2f}x", "", ""])
         rows.append([f"{ep}: p99 latency", f"{a['p99_us']/1000:.2f} ms", f"{b['p99_us']/1000:.2f} ms", f"{a['p99_us']/max(b['p99_us'],1):.2f}x", "lower than Express", status(a["p99_us"] < b["p99_us"])])
         rows.append([f"{ep}: errors / requests", f"{a['errors']} / {a['requests']:,}", f"{b['errors']} / {b['requests']:,}", "", "0 errors", status(a["errors"] == 0)])
+    for name, label in [("healthz", "GET /healthz"), ("static", "GET a static file (CSS)")]:
+        a = rs.get(name)
+        if a is None:
+            continue
+        b = ex.get(name)
+        ratio = a["rps"] / b["rps"] if b else None
+        target = ">= 4x Express" if name == "healthz" else ""
+        rows.append([f"{label}: requests/s; p99", f"{a['rps']:,.0f}; {a['p99_us']/1000:.2f} ms",
+                     f"{b['rps']:,.0f}; {b['p99_us']/1000:.2f} ms" if b else "",
+                     f"{ratio:.2f}x" if ratio else "", target,
+                     status(ratio >= 4) if target else ""])
+    if "bare_axum" in R:
+        f = R["bare_axum"]
+        rows.append(["bare axum hello world (the floor): requests/s; p99", f"{f['rps']:,.0f}; {f['p99_us']/1000:.2f} ms", "", "", "", ""])
     rows.append(["peak RSS after load (VmHWM)", f"{rs['peak_rss_kb']/1024:.1f} MB", f"{ex['peak_rss_kb']/1024:.1f} MB", "", "", ""])
     rows.append(["idle RSS after start (VmRSS)", f"{rs['idle_rss_kb']/1024:.1f} MB", f"{ex['idle_rss_kb']/1024:.1f} MB", "", "< 30 MB", status(rs["idle_rss_kb"] < 30 * 1024)])
     cr, ce = R["cold"]["rust"], R["cold"]["express"]
@@ -711,6 +706,7 @@ def main():
     else:
         log("PostgreSQL skipped: TEST_POSTGRES_URL is not set (bench/run.sh sets it)")
     R["machine"]["loadavg_end"] = os.getloadavg()
+    (OUT / "results.json").write_text(json.dumps(R, indent=2))  # before formatting: never lost
     table = fmt_table(R) + "\n\n" + fmt_side_by_side(R)
     if "postgres" in R:
         table += "\n\n" + fmt_pg_table(R)
