@@ -1,23 +1,8 @@
-import { test, expect, type APIRequestContext, type Page, type FrameLocator } from '@playwright/test';
+import { test, expect, type Page, type FrameLocator } from '@playwright/test';
+import { openHost, frame, interactive, freshInstance } from './host';
 
 // Every test goes through /dev, the page that plays the Wix host: it frames /widget and
 // /dashboard with freshly signed instances for two demo sites (A and B).
-
-// `waitUntil: 'domcontentloaded'` when the wasm is held back: the frames preload it, so the
-// host page's load event waits for it.
-async function openHost(page: Page, waitUntil: 'load' | 'domcontentloaded' = 'load') {
-  await page.goto('/dev', { waitUntil });
-  await expect(page.locator('#site-a-dashboard-owner')).toBeVisible();
-}
-
-function frame(page: Page, id: string): FrameLocator {
-  return page.frameLocator(`#${id}`);
-}
-
-/** Waits until the wasm has hydrated the framed page: `<body data-hydrated="true">`. */
-async function interactive(framed: FrameLocator) {
-  await expect(framed.locator('body')).toHaveAttribute('data-hydrated', 'true');
-}
 
 /** Holds every wasm download (the frames' preloads included) until `release()` is called. */
 async function holdWasm(page: Page) {
@@ -241,16 +226,6 @@ test('dashboard filters wait, visibly, until the page is interactive', async ({ 
   await expect(all).toHaveAttribute('aria-pressed', 'true');
   await expect(dashboard.getByRole('group', { name: 'Show' })).toHaveAttribute('aria-busy', 'false');
 });
-
-/** A freshly signed instance for one of /dev's frames (a new visitor on every call). */
-async function freshInstance(request: APIRequestContext, frameId: string): Promise<string> {
-  const html = await (await request.get('/dev')).text();
-  const src = html.match(new RegExp(`id="${frameId}"[^>]*\\ssrc="([^"]+)"`))?.[1];
-  expect(src, `no #${frameId} on /dev`).toBeTruthy();
-  const instance = new URL(src!.replaceAll('&amp;', '&'), 'http://host').searchParams.get('instance');
-  expect(instance).toBeTruthy();
-  return instance!;
-}
 
 test('the owner pages through more feedback than one page holds', async ({ page, request }) => {
   const stamp = `Paged ${Date.now()}`;

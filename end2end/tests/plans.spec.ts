@@ -1,4 +1,5 @@
-import { test, expect, type APIRequestContext, type Page, type FrameLocator } from '@playwright/test';
+import { test, expect } from '@playwright/test';
+import { openHost, frame, interactive, freshInstance } from './host';
 import { readFile } from 'node:fs/promises';
 
 // Plans, the CSV export and the free plan's monthly limit, through /dev (the Wix host stand-in),
@@ -7,29 +8,6 @@ import { readFile } from 'node:fs/promises';
 
 const DEV_APP_ID = '00000000-0000-4000-8000-00000000de00';
 const SITE_A = '6f0e2a52-0d6c-4c7b-9a51-00000000000a';
-
-async function openHost(page: Page) {
-  await page.goto('/dev');
-  await expect(page.locator('#site-a-dashboard-owner')).toBeVisible();
-}
-
-function frame(page: Page, id: string): FrameLocator {
-  return page.frameLocator(`#${id}`);
-}
-
-async function interactive(framed: FrameLocator) {
-  await expect(framed.locator('body')).toHaveAttribute('data-hydrated', 'true');
-}
-
-/** A freshly signed instance for one of /dev's frames (a new visitor on every call). */
-async function freshInstance(request: APIRequestContext, frameId: string): Promise<string> {
-  const html = await (await request.get('/dev')).text();
-  const src = html.match(new RegExp(`id="${frameId}"[^>]*\\ssrc="([^"]+)"`))?.[1];
-  expect(src, `no #${frameId} on /dev`).toBeTruthy();
-  const instance = new URL(src!.replaceAll('&amp;', '&'), 'http://host').searchParams.get('instance');
-  expect(instance).toBeTruthy();
-  return instance!;
-}
 
 test('a free site shows its plan and opens Wix upgrade page in a new tab, not in the iframe', async ({ page }) => {
   await openHost(page);
