@@ -1,12 +1,9 @@
 //! Feedback rows: insert, keyset-paginated listing, status changes, deletes and counts.
 
-use std::borrow::Cow;
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Deserialize;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::Row;
 
 use super::group_commit::FeedbackRow;
 use super::{postgres, Db, StoreError, StoreOptions};
@@ -154,9 +151,7 @@ impl<'a> FeedbackRepo<'a> {
         })
     }
 
-    /// One page, newest first. SQLite builds the page as one JSON array, so it crosses from
-    /// sqlx's connection thread as a single value: returned row by row, every row is a separate
-    /// hand-off between threads, which cost more than the query itself.
+    /// One page, newest first.
     pub async fn list(
         &self,
         tenant: &TenantId,
@@ -188,42 +183,26 @@ impl<'a> FeedbackRepo<'a> {
                 return postgres::feedback::list(pg, tenant, query, email_lower).await
             }
         };
-        let mut sql: QueryBuilder<'_, Sqlite> = QueryBuilder::new(
-            "SELECT json_group_array(json_object(
-                'id', id, 'message', message, 'email', email, 'rating', rating,
-                'status', status, 'author_kind', author_kind, 'created_at', created_at,
-                'comp_id', comp_id, 'sync_state', sync_state, 'contact_id', contact_id
-             ) ORDER BY created_at DESC, id DESC) FROM (SELECT ",
-        );
-        sql.push(COLUMNS)
-            .push(" FROM feedback f LEFT JOIN contact_sync s ON s.feedback_id = f.id WHERE f.instance_id = ")
-            .push_bind(tenant.as_str());
-        if let Some(status) = query.filter.status() {
-            sql.push(" AND f.status = ").push_bind(status.as_str());
-        }
-        if let Some(email_lower) = email_lower {
-            sql.push(" AND f.email_lower = ").push_bind(email_lower);
-        }
-        if let Some(comp_id) = &query.comp_id {
-            sql.push(" AND f.comp_id = ").push_bind(comp_id.as_str());
-        }
-        if let Some(cursor) = &query.cursor {
-            sql.push(" AND (f.created_at < ")
-                .push_bind(cursor.created_at_us)
-                .push(" OR (f.created_at = ")
-                .push_bind(cursor.created_at_us)
-                .push(" AND f.id < ")
-                .push_bind(cursor.id.as_str())
-                .push("))");
-        }
-        // One extra row tells whether another page exists.
-        sql.push(" ORDER BY f.created_at DESC, f.id DESC LIMIT ")
-            .push_bind(i64::from(query.limit) + 1)
-            .push(")");
-
-        let json: String = sql.build_query_scalar().fetch_one(&pools.read).await?;
-        let rows: Vec<ListedRow<'_>> =
-            serde_json::from_str(&json).map_err(|e| StoreError::Decode(e.to_string()))?;
+        // In place, not through sqlx: see `inline_reads.rs`.
+        let (sql, params) = list_sql(tenant, query, email_lower);
+        let rows = pools.inline.with(|conn| {
+            let mut statement = conn.prepare_cached(&sql)?;
+            let rows = statement.query_map(rusqlite::params_from_iter(params), |row| {
+                Ok(ListedRow {
+                    id: row.get(0)?,
+                    message: row.get(1)?,
+                    email: row.get(2)?,
+                    rating: row.get(3)?,
+                    status: row.get(4)?,
+                    author_kind: row.get(5)?,
+                    created_at: row.get(6)?,
+                    comp_id: row.get(7)?,
+                    sync_state: row.get(8)?,
+                    contact_id: row.get(9)?,
+                })
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
         Ok(ListedPage::from_rows(rows, query.limit))
     }
 
@@ -343,6 +322,42 @@ impl<'a> FeedbackRepo<'a> {
     }
 }
 
+/// The SQLite list query for these filters (the columns in [`COLUMNS`] order) and its
+/// parameters. Up to `limit + 1` rows: the extra one tells whether another page exists.
+fn list_sql(
+    tenant: &TenantId,
+    query: &ListQuery,
+    email_lower: Option<&str>,
+) -> (String, Vec<rusqlite::types::Value>) {
+    use rusqlite::types::Value;
+    let mut sql = format!(
+        "SELECT {COLUMNS} FROM feedback f LEFT JOIN contact_sync s ON s.feedback_id = f.id \
+         WHERE f.instance_id = ?"
+    );
+    let mut params = vec![Value::Text(tenant.as_str().to_owned())];
+    if let Some(status) = query.filter.status() {
+        sql.push_str(" AND f.status = ?");
+        params.push(Value::Text(status.as_str().to_owned()));
+    }
+    if let Some(email_lower) = email_lower {
+        sql.push_str(" AND f.email_lower = ?");
+        params.push(Value::Text(email_lower.to_owned()));
+    }
+    if let Some(comp_id) = &query.comp_id {
+        sql.push_str(" AND f.comp_id = ?");
+        params.push(Value::Text(comp_id.clone()));
+    }
+    if let Some(cursor) = &query.cursor {
+        sql.push_str(" AND (f.created_at < ? OR (f.created_at = ? AND f.id < ?))");
+        params.push(Value::Integer(cursor.created_at_us));
+        params.push(Value::Integer(cursor.created_at_us));
+        params.push(Value::Text(cursor.id.clone()));
+    }
+    sql.push_str(" ORDER BY f.created_at DESC, f.id DESC LIMIT ?");
+    params.push(Value::Integer(i64::from(query.limit) + 1));
+    (sql, params)
+}
+
 impl FeedbackCounts {
     /// Adds one `(status, count)` row of a `GROUP BY status` query.
     pub(super) fn add(&mut self, status: &str, n: i64) {
@@ -357,7 +372,7 @@ impl FeedbackCounts {
 impl ListedPage {
     /// A page from up to `limit + 1` rows in list order: the extra row only says another page
     /// exists, and the last row of a page that has a successor becomes its cursor.
-    pub(super) fn from_rows(mut rows: Vec<ListedRow<'_>>, limit: u32) -> Self {
+    pub(super) fn from_rows(mut rows: Vec<ListedRow>, limit: u32) -> Self {
         let has_more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
         let next_cursor = rows.last().filter(|_| has_more).map(|last| {
@@ -372,26 +387,22 @@ impl ListedPage {
     }
 }
 
-/// One listed row: an element of the page array that [`FeedbackRepo::list`] has SQLite build,
-/// or a PostgreSQL row.
-#[derive(Debug, Deserialize)]
-pub(super) struct ListedRow<'a> {
+/// One listed row, as either engine reads it.
+#[derive(Debug)]
+pub(super) struct ListedRow {
     pub id: String,
     pub message: String,
     pub email: Option<String>,
     pub rating: Option<i64>,
-    #[serde(borrow)]
-    pub status: Cow<'a, str>,
-    #[serde(borrow)]
-    pub author_kind: Cow<'a, str>,
+    pub status: String,
+    pub author_kind: String,
     pub created_at: i64,
     pub comp_id: String,
-    #[serde(borrow)]
-    pub sync_state: Option<Cow<'a, str>>,
+    pub sync_state: Option<String>,
     pub contact_id: Option<String>,
 }
 
-impl ListedRow<'_> {
+impl ListedRow {
     fn into_item(self) -> FeedbackItem {
         FeedbackItem {
             rating: self.rating.and_then(|r| u8::try_from(r).ok()),

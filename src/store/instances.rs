@@ -6,6 +6,7 @@
 //! order-safe (an event older than the newest one applied to the instance is ignored).
 
 use chrono::{DateTime, Duration, Utc};
+use rusqlite::OptionalExtension as _;
 use sqlx::Row;
 use strum::{EnumString, IntoStaticStr};
 
@@ -285,14 +286,14 @@ impl<'a> InstanceRepo<'a> {
     /// The plan billing webhooks last set; `None` when none ever did.
     pub async fn plan(&self, tenant: &TenantId) -> Result<Option<StoredPlan>, StoreError> {
         let row: Option<(Option<String>, i64)> = match self.db {
-            Db::Sqlite(pools) => {
-                sqlx::query_as(
+            // In place, not through sqlx: every submission reads it (see `inline_reads.rs`).
+            Db::Sqlite(pools) => pools.inline.with(|conn| {
+                conn.prepare_cached(
                     "SELECT plan_id, plan_event_at FROM instance_plans WHERE instance_id = ?",
-                )
-                .bind(tenant.as_str())
-                .fetch_optional(&pools.read)
-                .await?
-            }
+                )?
+                .query_row([tenant.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()
+            })?,
             Db::Postgres(pg) => {
                 sqlx::query_as(
                     "SELECT plan_id, plan_event_at FROM instance_plans WHERE instance_id = $1",

@@ -16,6 +16,7 @@ mod app_tokens;
 mod contact_sync;
 mod feedback;
 mod group_commit;
+mod inline_reads;
 mod instances;
 mod postgres;
 mod purge;
@@ -56,6 +57,9 @@ pub enum StoreError {
     },
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
+    /// An error of the inline SQLite reads (`inline_reads.rs`).
+    #[error("database error: {0}")]
+    Inline(String),
     #[error("unexpected data from the database: {0}")]
     Decode(String),
     #[error("migration failed: {0}")]
@@ -123,10 +127,12 @@ fn read_connections() -> u32 {
 /// each `BEGIN` races for the file lock and the losers sleep in SQLite's busy handler (tens of
 /// milliseconds of tail latency under load). All writes therefore go through one connection and
 /// queue fairly in the pool instead, while reads run in parallel on read-only connections
-/// (WAL lets them read while the writer writes).
+/// (WAL lets them read while the writer writes). The hottest reads skip the pool and run in place
+/// (`inline_reads.rs`).
 #[derive(Clone, Debug)]
 struct Pools {
     read: SqlitePool,
+    inline: std::sync::Arc<inline_reads::InlineReads>,
     write: SqlitePool,
     feedback_writer: group_commit::FeedbackWriter,
 }
@@ -199,9 +205,15 @@ async fn open_sqlite(
         .map_err(|e| StoreError::BadUrl(e.to_string()))?
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true);
-    let in_memory = options.get_filename() == std::path::Path::new(":memory:");
+    // Readers, sqlx's and the inline ones, open the file themselves: an in-memory database
+    // exists once per connection, so they could not see it.
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return Err(StoreError::BadUrl(
+            "an in-memory database cannot be shared by the readers: give a file, sqlite://data/app.db".into(),
+        ));
+    }
     if let Some(dir) = options.get_filename().parent() {
-        if !dir.as_os_str().is_empty() && !in_memory {
+        if !dir.as_os_str().is_empty() {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
                 path: dir.display().to_string(),
                 source,
@@ -223,16 +235,12 @@ async fn open_sqlite(
         )
         .await?;
     sqlx::migrate!("./migrations/sqlite").run(&write).await?;
-    // An in-memory database exists once per connection: it cannot have separate readers.
-    let read = if in_memory {
-        write.clone()
-    } else {
-        SqlitePoolOptions::new()
-            .max_connections(read_connections())
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options.read_only(true))
-            .await?
-    };
+    let inline = std::sync::Arc::new(inline_reads::InlineReads::open(options.get_filename())?);
+    let read = SqlitePoolOptions::new()
+        .max_connections(read_connections())
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options.read_only(true))
+        .await?;
     let removed_ids: Vec<String> =
         sqlx::query_scalar("SELECT instance_id FROM instances WHERE status = 'removed'")
             .fetch_all(&read)
@@ -244,6 +252,7 @@ async fn open_sqlite(
     );
     let pools = Pools {
         read,
+        inline,
         write,
         feedback_writer,
     };
@@ -335,6 +344,17 @@ mod tests {
         );
         assert_eq!(Engine::of_url("mysql://u@h/db"), None);
         assert_eq!(Engine::of_url("data/app.db"), None);
+    }
+
+    /// The readers open the file themselves, so an in-memory database (one per connection)
+    /// would leave them reading nothing: refused with a message that says what to give.
+    #[tokio::test]
+    async fn an_in_memory_database_is_refused() {
+        for url in ["sqlite::memory:", "sqlite://db?mode=memory"] {
+            let err = Store::open(url).await.unwrap_err();
+            assert!(matches!(err, StoreError::BadUrl(_)), "{url}: {err:?}");
+            assert!(err.to_string().contains("sqlite://"), "{url}: {err}");
+        }
     }
 
     /// Acknowledged writes must survive power loss: the writer fsyncs every commit.

@@ -6,8 +6,6 @@
 //! the row lock it takes orders concurrent submissions of a site, on any replica, so the quota
 //! is exact, and it is held only through the commit.
 
-use std::borrow::Cow;
-
 use sqlx::{QueryBuilder, Row};
 
 use super::{instance_lock, Pg};
@@ -132,13 +130,11 @@ pub(in crate::store) async fn list(
                 message: r.try_get("message")?,
                 email: r.try_get("email")?,
                 rating: r.try_get("rating")?,
-                status: Cow::Owned(r.try_get("status")?),
-                author_kind: Cow::Owned(r.try_get("author_kind")?),
+                status: r.try_get("status")?,
+                author_kind: r.try_get("author_kind")?,
                 created_at: r.try_get("created_at")?,
                 comp_id: r.try_get("comp_id")?,
-                sync_state: r
-                    .try_get::<Option<String>, _>("sync_state")?
-                    .map(Cow::Owned),
+                sync_state: r.try_get("sync_state")?,
                 contact_id: r.try_get("contact_id")?,
             })
         })
