@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::header::CACHE_CONTROL;
+use axum::http::header::{CACHE_CONTROL, VARY};
 use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -45,6 +45,11 @@ async fn cache_control(req: Request, next: Next) -> Response<Body> {
     if res.status().is_success() || res.status().as_u16() == 304 {
         let value = if immutable { IMMUTABLE } else { REVALIDATE };
         res.headers_mut().insert(CACHE_CONTROL, value);
+        // The body depends on `Accept-Encoding` (brotli, gzip or plain): a shared cache (a CDN
+        // in front of the app) must key on it, or it hands brotli to a client that cannot read
+        // it. `ServeDir` does not say so itself.
+        res.headers_mut()
+            .append(VARY, HeaderValue::from_static("accept-encoding"));
     }
     res
 }
@@ -139,6 +144,7 @@ mod tests {
                 "{accept:?}"
             );
             assert_eq!(res.headers()["cache-control"], "no-cache");
+            assert_eq!(res.headers()["vary"], "accept-encoding");
             assert!(res.headers().contains_key("last-modified"));
             let bytes = axum::body::to_bytes(res.into_body(), 1024).await.unwrap();
             assert_eq!(&bytes[..], body);

@@ -243,3 +243,93 @@ async fn the_fake_wix_control_routes_are_not_served_with_real_credentials() {
     let res = prod.get("/_wix/_fake/contacts?instance_id=x").await;
     assert_eq!(res.status(), 404);
 }
+
+/// Pages and API answers travel compressed to a browser (brotli preferred, then gzip) and
+/// decode to what an uncompressing client gets.
+#[tokio::test]
+async fn pages_and_api_answers_are_compressed_for_clients_that_accept_it() {
+    use std::io::Read as _;
+    let app = spawn().await;
+    let owner = instance(SITE_A, Role::Owner);
+    for i in 0..5 {
+        app.submit(
+            SITE_A,
+            Role::Visitor,
+            &format!("compressible feedback number {i}"),
+        )
+        .await;
+    }
+    let fetch = |path: &'static str, accept: Option<&'static str>| {
+        let app = &app;
+        let owner = owner.clone();
+        async move {
+            let req = if path.starts_with("/api") {
+                app.client
+                    .post(app.url(path))
+                    .header("authorization", owner)
+                    .header("content-type", "application/json")
+                    .body(r#"{"status":"all","limit":20}"#)
+            } else {
+                app.client.get(app.url(path))
+            };
+            let req = match accept {
+                Some(accept) => req.header("accept-encoding", accept),
+                None => req,
+            };
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status(), 200, "{path}");
+            let encoding = res
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (encoding, res.bytes().await.unwrap().to_vec())
+        }
+    };
+    let decode = |encoding: Option<&str>, body: &[u8]| -> Vec<u8> {
+        let mut out = Vec::new();
+        match encoding {
+            Some("br") => {
+                brotli_decompressor::Decompressor::new(body, 4096)
+                    .read_to_end(&mut out)
+                    .unwrap();
+            }
+            Some("gzip") => {
+                flate2::read::GzDecoder::new(body)
+                    .read_to_end(&mut out)
+                    .unwrap();
+            }
+            other => panic!("unexpected content-encoding {other:?}"),
+        };
+        out
+    };
+    for path in ["/dashboard", "/api/feedback/list"] {
+        let (plain_encoding, plain) = fetch(path, None).await;
+        assert_eq!(
+            plain_encoding, None,
+            "{path}: nothing asked, nothing compressed"
+        );
+        for (accept, expected) in [("gzip, deflate, br, zstd", "br"), ("gzip", "gzip")] {
+            let (encoding, body) = fetch(path, Some(accept)).await;
+            assert_eq!(encoding.as_deref(), Some(expected), "{path} with {accept}");
+            assert!(
+                body.len() < plain.len(),
+                "{path}: {} >= {}",
+                body.len(),
+                plain.len()
+            );
+            let decoded = decode(encoding.as_deref(), &body);
+            if path == "/dashboard" {
+                // Each render carries its own request-scoped bits; compare what matters.
+                let text = String::from_utf8(decoded).unwrap();
+                assert!(
+                    text.contains("<title>Feedback · Dashboard</title>"),
+                    "{text}"
+                );
+            } else {
+                let json: serde_json::Value = serde_json::from_slice(&decoded).unwrap();
+                let plain: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+                assert_eq!(json, plain, "{path}");
+            }
+        }
+    }
+}

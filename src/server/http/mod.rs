@@ -30,6 +30,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{BoxError, Json, Router};
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceBuilder;
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -109,7 +110,21 @@ pub fn edges(router: Router, config: &Config) -> Router {
             CACHE_CONTROL,
             html_is_not_stored,
         ))
+        .layer(compress_dynamic())
         .layer(cors(config))
+}
+
+/// Compresses what is rendered per request (pages, API answers, the CSV export) for clients
+/// that accept brotli or gzip; `/pkg` files already carry a `Content-Encoding` (the build's
+/// precompressed copies) and pass through, as do bodies of 32 bytes or less and images.
+/// Level 4: brotli's default (11) is meant for build-time compression and costs milliseconds
+/// per response. BREACH does not apply: no response carries a secret, and requests are
+/// authorised by an explicit header, not an ambient cookie another site could make a browser send.
+fn compress_dynamic() -> CompressionLayer {
+    CompressionLayer::new()
+        .no_deflate()
+        .no_zstd()
+        .quality(CompressionLevel::Precise(4))
 }
 
 fn html_is_not_stored(res: &Response) -> Option<HeaderValue> {
