@@ -60,8 +60,6 @@ pub enum StoreError {
     /// An error of the inline SQLite reads (`inline_reads.rs`).
     #[error("database error: {0}")]
     Inline(String),
-    #[error("unexpected data from the database: {0}")]
-    Decode(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// The site removed the app before the write committed; nothing was written.
