@@ -9,7 +9,8 @@
 #
 # Knobs (environment): BENCH_DURATION=10 (s per load run), BENCH_CONNECTIONS=32,
 # BENCH_THREADS=2 (wrk), BENCH_RUNS=7 (cold-start and TTI repetitions), BENCH_SKIP_BUILD=1,
-# BENCH_ONLY=postgres (only the SQLite list/submit load and the PostgreSQL rows; skips criterion),
+# BENCH_ONLY=postgres (only the SQLite list/submit load and the PostgreSQL rows; skips criterion
+# and its Node side, bench/verify-node),
 # BENCH_POSTGRES=0 (no PostgreSQL rows: bench.py runs without the cluster),
 # BENCH_PG_DURABLE=0 (keep the throwaway cluster's fsync=off instead of restarting it durable).
 set -euo pipefail

@@ -244,14 +244,16 @@ async fn the_fake_wix_control_routes_are_not_served_with_real_credentials() {
     assert_eq!(res.status(), 404);
 }
 
-/// Pages and API answers travel compressed to a browser (brotli preferred, then gzip) and
-/// decode to what an uncompressing client gets.
+/// Pages, API answers and the streamed CSV export travel compressed to a browser (brotli
+/// preferred, then gzip) and decode to what an uncompressing client gets.
 #[tokio::test]
 async fn pages_and_api_answers_are_compressed_for_clients_that_accept_it() {
     use std::io::Read as _;
     let app = spawn().await;
     let owner = instance(SITE_A, Role::Owner);
-    for i in 0..5 {
+    let premium = instance_with_plan(SITE_A, Role::Owner, Some("pro"), chrono::Utc::now());
+    // More than one store page (100 rows), so the export streams several chunks.
+    for i in 0..120 {
         app.submit(
             SITE_A,
             Role::Visitor,
@@ -260,22 +262,27 @@ async fn pages_and_api_answers_are_compressed_for_clients_that_accept_it() {
         .await;
     }
     let fetch = |path: &'static str, accept: Option<&'static str>| {
-        let app = &app;
-        let owner = owner.clone();
+        let req = match path {
+            "/dashboard" => app.client.get(app.url(path)),
+            _ => app
+                .client
+                .post(app.url(path))
+                .header(
+                    "authorization",
+                    if path.ends_with("export") {
+                        &premium
+                    } else {
+                        &owner
+                    },
+                )
+                .header("content-type", "application/json")
+                .body(r#"{"status":"all","limit":20}"#),
+        };
+        let req = match accept {
+            Some(accept) => req.header("accept-encoding", accept),
+            None => req,
+        };
         async move {
-            let req = if path.starts_with("/api") {
-                app.client
-                    .post(app.url(path))
-                    .header("authorization", owner)
-                    .header("content-type", "application/json")
-                    .body(r#"{"status":"all","limit":20}"#)
-            } else {
-                app.client.get(app.url(path))
-            };
-            let req = match accept {
-                Some(accept) => req.header("accept-encoding", accept),
-                None => req,
-            };
             let res = req.send().await.unwrap();
             assert_eq!(res.status(), 200, "{path}");
             let encoding = res
@@ -302,7 +309,7 @@ async fn pages_and_api_answers_are_compressed_for_clients_that_accept_it() {
         };
         out
     };
-    for path in ["/dashboard", "/api/feedback/list"] {
+    for path in ["/dashboard", "/api/feedback/list", "/api/feedback/export"] {
         let (plain_encoding, plain) = fetch(path, None).await;
         assert_eq!(
             plain_encoding, None,
@@ -318,17 +325,24 @@ async fn pages_and_api_answers_are_compressed_for_clients_that_accept_it() {
                 plain.len()
             );
             let decoded = decode(encoding.as_deref(), &body);
-            if path == "/dashboard" {
+            match path {
                 // Each render carries its own request-scoped bits; compare what matters.
-                let text = String::from_utf8(decoded).unwrap();
-                assert!(
-                    text.contains("<title>Feedback · Dashboard</title>"),
-                    "{text}"
-                );
-            } else {
-                let json: serde_json::Value = serde_json::from_slice(&decoded).unwrap();
-                let plain: serde_json::Value = serde_json::from_slice(&plain).unwrap();
-                assert_eq!(json, plain, "{path}");
+                "/dashboard" => {
+                    let text = String::from_utf8(decoded).unwrap();
+                    assert!(
+                        text.contains("<title>Feedback · Dashboard</title>"),
+                        "{text}"
+                    );
+                }
+                "/api/feedback/list" => {
+                    let json: serde_json::Value = serde_json::from_slice(&decoded).unwrap();
+                    let plain: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+                    assert_eq!(json, plain, "{path}");
+                }
+                _ => {
+                    assert_eq!(decoded, plain, "{path}");
+                    assert_eq!(String::from_utf8(decoded).unwrap().lines().count(), 1 + 120);
+                }
             }
         }
     }

@@ -11,7 +11,7 @@ use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
-use futures::stream;
+use futures::{stream, StreamExt as _};
 use serde::Deserialize;
 
 use crate::api::context::Caller;
@@ -109,7 +109,9 @@ fn csv_response(store: Store, tenant: TenantId, filter: StatusFilter) -> Respons
             }
         }
     });
-    let mut response = Body::from_stream(pages).into_response();
+    // Fused: a body may be polled again after its end (the compression layer's encoder does),
+    // and `unfold` panics when that happens.
+    let mut response = Body::from_stream(pages.fuse()).into_response();
     let headers = response.headers_mut();
     headers.insert(
         CONTENT_TYPE,
