@@ -4,12 +4,13 @@
 // app's own migrations), same pragmas (WAL, synchronous=NORMAL, busy_timeout, foreign keys).
 //
 // env: PORT (default 3100), DATABASE_PATH (default ./peer.db), WIX_APP_SECRET (required)
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import express from 'express';
+import { parseInstance } from './seed-parse-instance.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PORT = Number(process.env.PORT || 3100);
@@ -17,25 +18,6 @@ const SECRET = process.env.WIX_APP_SECRET;
 if (!SECRET) {
   console.error('peer-express: WIX_APP_SECRET is required');
   process.exit(2);
-}
-
-// ---- the seed's parseInstance, verbatim in behaviour ----
-function parseInstance(instance, appSecret) {
-  var parts = instance.split('.'),
-    hash = parts[0],
-    payload = parts[1];
-  if (!payload) return null;
-  if (!validateInstance(hash, payload, appSecret)) return null;
-  return JSON.parse(base64Decode(payload, 'utf8'));
-}
-function validateInstance(hash, payload, secret) {
-  if (!hash) return false;
-  hash = base64Decode(hash);
-  var signedHash = createHmac('sha256', secret).update(payload).digest('base64');
-  return hash === signedHash;
-}
-function base64Decode(input, encoding = 'base64') {
-  return Buffer.from(input.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString(encoding);
 }
 
 // ---- database: the app's migrations, applied once ----

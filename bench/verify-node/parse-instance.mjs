@@ -1,7 +1,7 @@
 // The Node side of the instance-verification benchmark: the seed's `parseInstance` (Wix's
-// documented TypeScript sample, transcribed to JS exactly as bench/peer-express/server.mjs runs
-// it) on the same typical owner instance the criterion bench (bench/verify/benches/verify.rs)
-// verifies: same secret, same ids, same payload fields in the same order as
+// documented TypeScript sample, the one copy in bench/peer-express/seed-parse-instance.mjs that
+// the Express peer also runs) on the same typical owner instance the criterion bench
+// (bench/verify/benches/verify.rs) verifies: same secret, same ids, same payload fields in the same order as
 // `InstanceClaims::for_role(.., Role::Owner, ..).sign(SECRET)`, signDate = now.
 //
 // Plain Node 20, no npm packages. Timing: WARMUP calls, then SAMPLES samples of ITERATIONS calls
@@ -14,6 +14,7 @@
 //                   parseInstance (the shape of the Rust `verify_header_owner`, minus its clock
 //                   read and expiry check, which the seed does not have).
 import { createHmac } from 'node:crypto';
+import { parseInstance } from '../peer-express/seed-parse-instance.mjs';
 
 const SECRET = 'bench-secret-not-a-real-one';
 const APP_ID = '00000000-0000-4000-8000-0000000bench';
@@ -27,25 +28,6 @@ const iterations = Number(args[1] ?? 20_000);
 if (!Number.isInteger(samples) || samples < 1 || !Number.isInteger(iterations) || iterations < 1) {
   console.error('usage: node bench/verify-node/parse-instance.mjs [samples] [iterations_per_sample]');
   process.exit(2);
-}
-
-// ---- the seed's parseInstance, verbatim in behaviour ----
-function parseInstance(instance, appSecret) {
-  var parts = instance.split('.'),
-    hash = parts[0],
-    payload = parts[1];
-  if (!payload) return null;
-  if (!validateInstance(hash, payload, appSecret)) return null;
-  return JSON.parse(base64Decode(payload, 'utf8'));
-}
-function validateInstance(hash, payload, secret) {
-  if (!hash) return false;
-  hash = base64Decode(hash);
-  var signedHash = createHmac('sha256', secret).update(payload).digest('base64');
-  return hash === signedHash;
-}
-function base64Decode(input, encoding = 'base64') {
-  return Buffer.from(input.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString(encoding);
 }
 
 // As bench/peer-express/server.mjs reads the Authorization header.
