@@ -90,9 +90,9 @@ impl InstanceVerifier {
         if instance.len() > MAX_AUTHORIZATION_LEN {
             return Err(AuthError::TooLong);
         }
-        let (signature, data) = instance
-            .split_once('.')
+        let dot = memchr::memchr(b'.', instance.as_bytes())
             .ok_or(AuthError::Malformed("no '.' between signature and data"))?;
+        let (signature, data) = (&instance[..dot], &instance[dot + 1..]);
         if signature.is_empty() || data.is_empty() {
             return Err(AuthError::Malformed("the signature or the data is empty"));
         }

@@ -10,10 +10,12 @@ use serde::Deserialize;
 use crate::auth::AuthError;
 use crate::model::Role;
 
+mod flat;
+
 /// The payload fields this app reads. Unknown fields are ignored; all of these may be absent.
 /// Fields borrow from the decoded JSON (see [`JsonStr`]): only the instance id and the subject
 /// are copied out, into the [`VerifiedIdentity`](crate::auth::VerifiedIdentity).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 pub(super) struct Payload<'a> {
     #[serde(rename = "instanceId", default, borrow)]
     pub(super) instance_id: Option<JsonStr<'a>>,
@@ -37,7 +39,7 @@ pub(super) struct Payload<'a> {
 /// because serde borrows a `Cow<str>` field only when the field's type is the `Cow` itself: in an
 /// `Option<Cow<str>>` every string was allocated and copied (most of a verification's
 /// allocations, measured with `perf`). The `#[serde(borrow)]` here is on the `Cow` itself.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(transparent)]
 pub(super) struct JsonStr<'a>(#[serde(borrow)] Cow<'a, str>);
 
@@ -92,7 +94,11 @@ pub(super) fn parse_payload(json: &[u8]) -> Result<Payload<'_>, AuthError> {
         AuthError::Malformed("the data is not a JSON object of the expected shape");
     // One UTF-8 check of the whole payload: cheaper than `from_slice` checking each string.
     let json = std::str::from_utf8(json).map_err(|_| BAD_SHAPE)?;
-    serde_json::from_str(json).map_err(|_| BAD_SHAPE)
+    // Wix's flat payload is read without serde's machinery; any other shape goes to serde_json.
+    match flat::read_flat(json) {
+        Some(payload) => Ok(payload),
+        None => serde_json::from_str(json).map_err(|_| BAD_SHAPE),
+    }
 }
 
 #[cfg(test)]
