@@ -20,7 +20,7 @@ RELEASE_WASM_ENV := RUSTUP_TOOLCHAIN=$(NIGHTLY) CARGO_UNSTABLE_BUILD_STD=std,pan
 	RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none" \
 	LEPTOS_HASH_FILES=true LEPTOS_HASH_FILE_NAME=$(CURDIR)/target/site/hash.txt
 # The most a framed page (dashboard, widget, settings) may download in wasm + JS, gzip, KiB.
-BUNDLE_BUDGET_KIB := 250
+BUNDLE_BUDGET_KIB := 200
 
 ## Install what is missing, then run the app with live reload on http://127.0.0.1:3000 (open /dev).
 dev:

@@ -1,8 +1,9 @@
-//! The HTML shell and the router: which page answers which path.
+//! The HTML shell and the router: which page answers which path. `FlatRoutes`: no page
+//! nests another, and the flat router is lighter in the wasm than the nested one.
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{FlatRoutes, Route, Router};
 use leptos_router::{Lazy, StaticSegment};
 
 use crate::pages::{DashboardRoute, HomePage, NotFoundPage, SettingsRoute, WidgetRoute};
@@ -41,12 +42,12 @@ pub fn App() -> impl IntoView {
         <Title text="Feedback inbox"/>
         <Router>
             <main>
-                <Routes fallback=NotFoundPage>
+                <FlatRoutes fallback=NotFoundPage>
                     <Route path=StaticSegment("") view=HomePage/>
                     <Route path=StaticSegment("dashboard") view={Lazy::<DashboardRoute>::new()}/>
                     <Route path=StaticSegment("widget") view={Lazy::<WidgetRoute>::new()}/>
                     <Route path=StaticSegment("settings") view={Lazy::<SettingsRoute>::new()}/>
-                </Routes>
+                </FlatRoutes>
             </main>
         </Router>
     }

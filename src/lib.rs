@@ -32,6 +32,9 @@ pub mod wix;
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    // The production wasm aborts on a panic without running any hook (`-Cpanic=immediate-abort`,
+    // Makefile): the hook would only be dead weight there.
+    #[cfg(not(panic = "immediate-abort"))]
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_lazy(app::App);
 }

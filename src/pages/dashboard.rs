@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
 
+use super::markup::{escape, push};
 use super::{hydrated_signal, page_has_instance, Notice, NoticeKind};
 use crate::api::feedback::{
     delete_feedback, list_feedback, set_feedback_status, DeleteFeedbackRequest,
@@ -126,6 +127,24 @@ fn Inbox() -> impl IntoView {
             }
         });
     };
+    // One handler for every row's buttons (the rows are markup: `row_html`).
+    let on_row_click = move |ev: leptos::ev::MouseEvent| {
+        let Some((action, row)) = clicked(&ev, "li") else {
+            return;
+        };
+        let id = row.get_attribute("data-id").unwrap_or_default();
+        match action.as_str() {
+            "resolve" => change_status(id, FeedbackStatus::Resolved),
+            "reopen" => change_status(id, FeedbackStatus::Open),
+            "delete" => remove(id),
+            _ => {}
+        }
+    };
+    let on_status_click = move |ev: leptos::ev::MouseEvent| {
+        if clicked(&ev, "div").is_some_and(|(action, _)| action == "load-more") {
+            fetch_page(next_cursor.get_untracked());
+        }
+    };
 
     let filter_button = move |value: StatusFilter, label: &'static str, testid: &'static str| {
         view! {
@@ -139,20 +158,13 @@ fn Inbox() -> impl IntoView {
         }
     };
 
+    // An auth or role failure replaces the inbox with its notice.
     view! {
         {move || match fatal.get() {
             Some(err) => view! { <Notice kind=NoticeKind::for_error(&err)/> }.into_any(),
             None => view! {
-                <div class="counts" data-testid="counts">
-                    {move || summary.get().and_then(|s| s.site_name).map(|name| view! {
-                        <span class="site-name" data-testid="site-name">{name}</span>
-                    })}
-                    {move || summary.get().map(|s| view! {
-                        <span>"Open " <strong data-testid="count-open">{s.open}</strong></span>
-                        <span>"Resolved " <strong data-testid="count-resolved">{s.resolved}</strong></span>
-                        <span>"Total " <strong data-testid="count-total">{s.total}</strong></span>
-                    })}
-                </div>
+                <div class="counts" data-testid="counts"
+                    inner_html=move || summary.with(|s| s.as_ref().map(counts_html).unwrap_or_default())></div>
                 <PlanBar summary=summary on_error=fail/>
                 <Privacy on_erased=move || version.update(|v| *v += 1)/>
                 <div class="filters" role="group" aria-label="Show"
@@ -169,84 +181,139 @@ fn Inbox() -> impl IntoView {
                             widget.set(Some(v).filter(|v| !v.is_empty()));
                         }/>
                 </div>
-                <ul class="feedback-list" data-testid="feedback-list">
-                    <For each=move || items.get() key=|item| (item.id.clone(), item.status) let:item>
-                        <FeedbackRow item=item on_status=change_status on_delete=remove/>
-                    </For>
-                </ul>
-                {move || match load.get() {
-                    Load::Loading => view! { <p class="muted" data-testid="loading">"Loading…"</p> }.into_any(),
-                    Load::Failed(err) => view! {
-                        <p class="error" role="alert" data-testid="list-error">{err.message}</p>
-                    }.into_any(),
-                    Load::Ready if items.with(Vec::is_empty) => view! {
-                        <p class="muted" data-testid="empty">"No feedback here yet."</p>
-                    }.into_any(),
-                    Load::Ready => view! { <span></span> }.into_any(),
-                }}
-                <Show when=move || next_cursor.with(Option::is_some)>
-                    <button type="button" data-testid="load-more"
-                        on:click=move |_| fetch_page(next_cursor.get_untracked())>
-                        "Load more"
-                    </button>
-                </Show>
+                <ul class="feedback-list" data-testid="feedback-list" on:click=on_row_click
+                    inner_html=move || items.with(|items| items.iter().fold(String::new(), |mut html, item| {
+                        row_html(&mut html, item);
+                        html
+                    }))></ul>
+                <div class="list-status" on:click=on_status_click
+                    inner_html=move || load.with(|load| items.with(|items| next_cursor.with(|next| {
+                        status_html(load, items.is_empty(), next.is_some())
+                    })))></div>
             }.into_any(),
         }}
     }
 }
 
-#[component]
-fn FeedbackRow(
-    item: FeedbackItem,
-    on_status: impl Fn(String, FeedbackStatus) + Copy + Send + Sync + 'static,
-    on_delete: impl Fn(String) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    let (toggle_label, toggle_to, toggle_testid) = match item.status {
-        FeedbackStatus::Open => ("Mark resolved", FeedbackStatus::Resolved, "resolve"),
-        FeedbackStatus::Resolved => ("Reopen", FeedbackStatus::Open, "reopen"),
-    };
-    let id_toggle = item.id.clone();
-    let id_delete = item.id.clone();
-    let stars = item
-        .rating
-        .map(|r| format!("{}{}", "★".repeat(r.into()), "☆".repeat(5 - usize::from(r))));
-    // "2026-11-27T03:19:40.123456Z" → "2026-11-27 03:19 UTC"
-    let when = format!(
-        "{} UTC",
-        item.created_at
-            .get(..16)
-            .unwrap_or(&item.created_at)
-            .replace('T', " ")
-    );
-    view! {
-        <li class="feedback-item" data-testid="feedback-item" data-id=item.id.clone() data-status=item.status.as_str()>
-            <p class="message" data-testid="feedback-message">{item.message.clone()}</p>
-            <p class="meta">
-                <span class="badge">{item.author_kind.as_str()}</span>
-                {(item.comp_id != crate::model::DEFAULT_COMP_ID).then(|| view! {
-                    <span class="badge" data-testid="comp-id" title="Widget (compId)">{item.comp_id.clone()}</span>
-                })}
-                {stars.map(|s| view! { <span class="stars" aria-label="rating">{s}</span> })}
-                {item.email.clone().map(|e| view! { <a href=format!("mailto:{e}")>{e.clone()}</a> })}
-                <time datetime=item.created_at.clone()>{when}</time>
-                {item.contact.clone().map(|c| view! {
-                    <span class=format!("contact {}", c.state.as_str()) data-testid="contact-state"
-                        title="Wix contact made from the email">
-                        {format!("contact {}", c.state.as_str())}
-                    </span>
-                })}
-                <span class=format!("status {}", item.status.as_str())>{item.status.as_str()}</span>
-            </p>
-            <div class="actions">
-                <button type="button" data-testid=toggle_testid on:click=move |_| on_status(id_toggle.clone(), toggle_to)>
-                    {toggle_label}
-                </button>
-                <button type="button" class="danger" data-testid="delete" on:click=move |_| on_delete(id_delete.clone())>
-                    "Delete"
-                </button>
-            </div>
-        </li>
+/// The `data-testid` of the button a click landed on, and the nearest `container` element
+/// around it (the row, for the list's buttons).
+fn clicked(ev: &leptos::ev::MouseEvent, container: &str) -> Option<(String, web_sys::Element)> {
+    use wasm_bindgen::JsCast;
+    let target = ev.target()?.dyn_into::<web_sys::Element>().ok()?;
+    let button = target.closest("button").ok()??;
+    let action = button.get_attribute("data-testid")?;
+    Some((action, button.closest(container).ok()??))
+}
+
+/// The site's name and its counts.
+fn counts_html(summary: &Summary) -> String {
+    let mut html = String::new();
+    if let Some(name) = &summary.site_name {
+        push(
+            &mut html,
+            format_args!(
+                r#"<span class="site-name" data-testid="site-name">{}</span>"#,
+                escape(name)
+            ),
+        );
     }
+    push(
+        &mut html,
+        format_args!(
+            r#"<span>Open <strong data-testid="count-open">{}</strong></span><span>Resolved <strong data-testid="count-resolved">{}</strong></span><span>Total <strong data-testid="count-total">{}</strong></span>"#,
+            summary.open, summary.resolved, summary.total
+        ),
+    );
+    html
+}
+
+/// Under the list: loading, the error, "nothing here", and "Load more" when there is more.
+fn status_html(load: &Load, empty: bool, more: bool) -> String {
+    let mut html = match load {
+        Load::Loading => r#"<p class="muted" data-testid="loading">Loading…</p>"#.to_owned(),
+        Load::Failed(err) => format!(
+            r#"<p class="error" role="alert" data-testid="list-error">{}</p>"#,
+            escape(&err.message)
+        ),
+        Load::Ready if empty => {
+            r#"<p class="muted" data-testid="empty">No feedback here yet.</p>"#.to_owned()
+        }
+        Load::Ready => String::new(),
+    };
+    if more {
+        html.push_str(r#"<button type="button" data-testid="load-more">Load more</button>"#);
+    }
+    html
+}
+
+/// One feedback row: the message, who left it and how, and its two actions. Everything from
+/// the item goes through [`escape`].
+fn row_html(html: &mut String, item: &FeedbackItem) {
+    let (toggle_label, toggle_testid) = match item.status {
+        FeedbackStatus::Open => ("Mark resolved", "resolve"),
+        FeedbackStatus::Resolved => ("Reopen", "reopen"),
+    };
+    let status = item.status.as_str();
+    push(
+        html,
+        format_args!(
+            r#"<li class="feedback-item" data-testid="feedback-item" data-id="{}" data-status="{status}"><p class="message" data-testid="feedback-message">{}</p><p class="meta"><span class="badge">{}</span>"#,
+            escape(&item.id),
+            escape(&item.message),
+            item.author_kind.as_str(),
+        ),
+    );
+    if item.comp_id != crate::model::DEFAULT_COMP_ID {
+        push(
+            html,
+            format_args!(
+                r#"<span class="badge" data-testid="comp-id" title="Widget (compId)">{}</span>"#,
+                escape(&item.comp_id)
+            ),
+        );
+    }
+    if let Some(rating) = item.rating.map(usize::from).filter(|r| *r <= 5) {
+        push(
+            html,
+            format_args!(
+                r#"<span class="stars" aria-label="rating">{}{}</span>"#,
+                "★".repeat(rating),
+                "☆".repeat(5 - rating)
+            ),
+        );
+    }
+    if let Some(email) = &item.email {
+        let email = escape(email);
+        push(
+            html,
+            format_args!(r#"<a href="mailto:{email}">{email}</a>"#),
+        );
+    }
+    // "2026-11-27T03:19:40.123456Z" → "2026-11-27 03:19 UTC"
+    let when = item.created_at.get(..16).unwrap_or(&item.created_at);
+    push(
+        html,
+        format_args!(
+            r#"<time datetime="{}">{} UTC</time>"#,
+            escape(&item.created_at),
+            escape(&when.replace('T', " "))
+        ),
+    );
+    if let Some(contact) = &item.contact {
+        let state = contact.state.as_str();
+        push(
+            html,
+            format_args!(
+                r#"<span class="contact {state}" data-testid="contact-state" title="Wix contact made from the email">contact {state}</span>"#
+            ),
+        );
+    }
+    push(
+        html,
+        format_args!(
+            r#"<span class="status {status}">{status}</span></p><div class="actions"><button type="button" data-testid="{toggle_testid}">{toggle_label}</button><button type="button" class="danger" data-testid="delete">Delete</button></div></li>"#
+        ),
+    );
 }
 
 /// The plan bar's markup for `summary`: the plan, this month's usage, and on the free plan the
@@ -262,13 +329,9 @@ fn plan_html(summary: &Summary) -> String {
     let action = if plan.premium {
         r#"<button type="button" data-testid="export-csv">Export CSV</button>"#.to_owned()
     } else {
-        let url = summary
-            .upgrade_url
-            .replace('&', "&amp;")
-            .replace('"', "&quot;")
-            .replace('<', "&lt;");
         format!(
-            r#"<a class="button" data-testid="upgrade" href="{url}" target="_blank" rel="noopener">Upgrade</a>"#
+            r#"<a class="button" data-testid="upgrade" href="{}" target="_blank" rel="noopener">Upgrade</a>"#,
+            escape(&summary.upgrade_url)
         )
     };
     format!(
@@ -380,4 +443,76 @@ fn Privacy(on_erased: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView
         });
     };
     view! { <div class="privacy-box" inner_html=PRIVACY_HTML on:click=on_click></div> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ContactSync, ContactSyncState, Role};
+
+    fn item() -> FeedbackItem {
+        FeedbackItem {
+            id: "f-1".into(),
+            message: r#"<script>alert("x")</script> & 'more'"#.into(),
+            email: Some(r#"a"b@example.com"#.into()),
+            rating: Some(4),
+            status: FeedbackStatus::Open,
+            created_at: "2026-11-27T03:19:40.123456Z".into(),
+            author_kind: Role::Visitor,
+            contact: Some(ContactSync {
+                state: ContactSyncState::Synced,
+                contact_id: None,
+            }),
+            comp_id: "comp-<1>".into(),
+        }
+    }
+
+    #[test]
+    fn a_row_shows_the_item_with_its_text_escaped() {
+        let mut html = String::new();
+        row_html(&mut html, &item());
+        for expected in [
+            r#"<li class="feedback-item" data-testid="feedback-item" data-id="f-1" data-status="open">"#,
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;more&#39;",
+            r#"<a href="mailto:a&quot;b@example.com">a&quot;b@example.com</a>"#,
+            r#"data-testid="comp-id" title="Widget (compId)">comp-&lt;1&gt;</span>"#,
+            r#"<span class="stars" aria-label="rating">★★★★☆</span>"#,
+            r#"<time datetime="2026-11-27T03:19:40.123456Z">2026-11-27 03:19 UTC</time>"#,
+            r#"data-testid="contact-state" title="Wix contact made from the email">contact synced</span>"#,
+            r#"<button type="button" data-testid="resolve">Mark resolved</button>"#,
+            r#"<button type="button" class="danger" data-testid="delete">Delete</button></div></li>"#,
+        ] {
+            assert!(html.contains(expected), "{expected}\nnot in\n{html}");
+        }
+        assert!(!html.contains("<script"), "{html}");
+    }
+
+    #[test]
+    fn a_resolved_row_offers_reopen_and_a_plain_row_shows_less() {
+        let mut plain = item();
+        plain.status = FeedbackStatus::Resolved;
+        plain.email = None;
+        plain.rating = None;
+        plain.contact = None;
+        plain.comp_id = crate::model::DEFAULT_COMP_ID.into();
+        let mut html = String::new();
+        row_html(&mut html, &plain);
+        assert!(
+            html.contains(r#"data-testid="reopen">Reopen</button>"#),
+            "{html}"
+        );
+        for absent in ["mailto:", "stars", "comp-id", "contact-state", "resolve\""] {
+            assert!(!html.contains(absent), "{absent} in {html}");
+        }
+    }
+
+    #[test]
+    fn the_status_line_says_what_the_list_is_doing() {
+        assert!(status_html(&Load::Loading, true, false).contains(r#"data-testid="loading""#));
+        assert!(status_html(&Load::Ready, true, false).contains(r#"data-testid="empty""#));
+        assert_eq!(status_html(&Load::Ready, false, false), "");
+        assert!(status_html(&Load::Ready, false, true).contains(r#"data-testid="load-more""#));
+        let failed = Load::Failed(ApiError::new(crate::api::ErrorCode::Network, "<b>down</b>"));
+        assert!(status_html(&failed, true, false).contains("&lt;b&gt;down&lt;/b&gt;"));
+    }
 }

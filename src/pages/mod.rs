@@ -2,6 +2,7 @@
 //! panel, plus the plain pages.
 
 mod dashboard;
+mod markup;
 mod notice;
 mod routes;
 mod settings;
