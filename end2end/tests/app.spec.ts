@@ -227,6 +227,32 @@ test('dashboard filters wait, visibly, until the page is interactive', async ({ 
   await expect(dashboard.getByRole('group', { name: 'Show' })).toHaveAttribute('aria-busy', 'false');
 });
 
+test('the dashboard asks for its counts and first page before its wasm arrives, and only once', async ({ page, request }) => {
+  const instance = await freshInstance(request, 'site-a-dashboard-owner');
+  const wasm = await holdWasm(page);
+  const calls: string[] = [];
+  page.on('request', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith('/api/')) calls.push(path);
+  });
+  await page.goto(`/dashboard?instance=${encodeURIComponent(instance)}`, { waitUntil: 'domcontentloaded' });
+  // Both leave while the wasm is held back (the page's early requests).
+  await expect.poll(() => [...calls].sort()).toEqual(['/api/feedback/list', '/api/site/summary']);
+  expect(wasm.held()).toBeGreaterThan(0);
+
+  wasm.release();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.getByTestId('count-total')).toBeVisible();
+  await expect(page.getByTestId('loading')).toHaveCount(0);
+  // The wasm took their answers instead of asking again.
+  expect([...calls].sort()).toEqual(['/api/feedback/list', '/api/site/summary']);
+
+  // Anything after that is asked as usual.
+  await page.getByTestId('filter-all').click();
+  await expect(page.getByTestId('filter-all')).toHaveAttribute('aria-pressed', 'true');
+  await expect.poll(() => calls.filter((c) => c === '/api/feedback/list').length).toBe(2);
+});
+
 test('the owner pages through more feedback than one page holds', async ({ page, request }) => {
   const stamp = `Paged ${Date.now()}`;
   // 21 rows: one page holds 20 (LIST_DEFAULT_LIMIT, src/model.rs). A visitor may send two at

@@ -45,11 +45,72 @@ pub async fn post_text(path: &str, body: String) -> Result<String, crate::api::A
         .await
         .map_err(network)?;
     let text = res.text().await.map_err(network)?;
-    if !res.ok() {
+    answer(res.ok(), text)
+}
+
+/// A response's text, or for a non-2xx answer its JSON [`ApiError`](crate::api::ApiError).
+fn answer(ok: bool, text: String) -> Result<String, crate::api::ApiError> {
+    use crate::api::{ApiError, ErrorCode};
+    if !ok {
         return Err(serde_json::from_slice(text.as_bytes())
             .unwrap_or_else(|_| ApiError::new(ErrorCode::Network, text)));
     }
     Ok(text)
+}
+
+/// Where the page's early requests wait for the wasm: `window[EARLY_REQUESTS]` maps a path to
+/// `{body, answer}`, `answer` a promise of `[ok, text]` (`[false, null]` when the network
+/// failed). Written by the dashboard's inline script (`pages/dashboard.rs`).
+pub const EARLY_REQUESTS: &str = "__wixAppEarly";
+
+/// `POST path` with a JSON `body`, read as JSON: answered by the page's early request for the
+/// same path and body when there is one (taken once), else by a request made now. The early
+/// request left while the wasm was still downloading, so its answer is usually there already.
+pub async fn post_json<T: serde::de::DeserializeOwned>(
+    path: &str,
+    body: String,
+) -> Result<T, crate::api::ApiError> {
+    use crate::api::{ApiError, ErrorCode};
+    let text = match take_early_request(path, &body) {
+        Some(early) => {
+            let pair = wasm_bindgen_futures::JsFuture::from(early).await.ok();
+            let field = |i: u32| {
+                pair.as_ref()
+                    .and_then(|p| web_sys::js_sys::Reflect::get_u32(p, i).ok())
+            };
+            match (
+                field(0).and_then(|v| v.as_bool()),
+                field(1).and_then(|v| v.as_string()),
+            ) {
+                (Some(ok), Some(text)) => answer(ok, text)?,
+                _ => {
+                    return Err(ApiError::new(
+                        ErrorCode::Network,
+                        "The server could not be reached.",
+                    ))
+                }
+            }
+        }
+        None => post_text(path, body).await?,
+    };
+    serde_json::from_str(&text)
+        .map_err(|_| ApiError::new(ErrorCode::Network, "The server's answer could not be read."))
+}
+
+/// The pending answer of the page's early `POST path` with exactly `body`, removed so that it
+/// answers once; `None` when there is none.
+fn take_early_request(path: &str, body: &str) -> Option<web_sys::js_sys::Promise> {
+    use wasm_bindgen::JsCast;
+    use web_sys::js_sys::{Object, Reflect};
+    let early = Reflect::get(&leptos::prelude::window(), &EARLY_REQUESTS.into()).ok()?;
+    let early = early.dyn_into::<Object>().ok()?;
+    let entry = Reflect::get(&early, &path.into()).ok()?;
+    let _ = Reflect::delete_property(&early, &path.into());
+    let sent = Reflect::get(&entry, &"body".into()).ok()?.as_string()?;
+    if sent != body {
+        return None;
+    }
+    Reflect::get(&entry, &"answer".into()).ok()?.dyn_into().ok()
 }
 
 /// `POST /api/feedback/export` (CSV, not JSON, so not a server function): fetches the site's
