@@ -15,6 +15,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                // Before the stylesheet, which would hold an inline script back until it loads.
+                {crate::pages::early_requests_script()}
                 <AutoReload options=options.clone()/>
                 // `wix-app.<hash>.css` when the build hashed file names (server/static_assets.rs).
                 <HashedStylesheet options=options.clone() id="leptos"/>

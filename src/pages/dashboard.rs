@@ -27,7 +27,7 @@ pub fn DashboardPage() -> impl IntoView {
         <section class="card dashboard">
             <h1>"Feedback"</h1>
             {if has_instance {
-                view! { <script inner_html=EARLY_REQUESTS_JS></script><Inbox/> }.into_any()
+                view! { <Inbox/> }.into_any()
             } else {
                 view! { <Notice kind=NoticeKind::OpenFromWix/> }.into_any()
             }}
@@ -41,6 +41,20 @@ pub fn DashboardPage() -> impl IntoView {
 /// the same thing; any other request goes out as usual. Same credential as the wasm's own
 /// calls (`api::client`), same bodies (a test compares them).
 const EARLY_REQUESTS_JS: &str = r#"(()=>{const q=new URLSearchParams(location.search),c=["instance","accessToken"].map(n=>q.get(n)).find(v=>v);if(!c)return;const e=window.__wixAppEarly={};for(const[p,b]of[["/api/site/summary","{}"],["/api/feedback/list",'{"status":"open","limit":20,"cursor":null,"comp_id":null}']])e[p]={body:b,answer:fetch(p,{method:"POST",headers:{"content-type":"application/json",Authorization:c},body:b}).then(r=>r.text().then(t=>[r.ok,t])).catch(()=>[false,null])}})()"#;
+
+/// The `<script>` with [`EARLY_REQUESTS_JS`] when the page being rendered is the dashboard, for
+/// the shell's `<head>` (`app.rs`), ahead of the stylesheet: a script after a stylesheet waits
+/// for it to load, one before runs as soon as it is parsed. Rendered on the server only (the
+/// shell is not hydrated), so the wasm carries none of it.
+pub fn early_requests_script() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let on_dashboard = use_context::<axum::http::request::Parts>()
+        .is_some_and(|parts| parts.uri.path().trim_end_matches('/') == "/dashboard");
+    #[cfg(not(feature = "ssr"))]
+    let on_dashboard = false;
+    on_dashboard.then(|| view! { <script inner_html=EARLY_REQUESTS_JS></script> })
+}
+
 const SUMMARY_PATH: &str = "/api/site/summary";
 const LIST_PATH: &str = "/api/feedback/list";
 

@@ -11,7 +11,7 @@ mod widget;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-pub use dashboard::DashboardPage;
+pub use dashboard::{early_requests_script, DashboardPage};
 pub use notice::{Notice, NoticeKind};
 pub use routes::{DashboardRoute, SettingsRoute, WidgetRoute};
 pub use settings::SettingsPage;

@@ -3,7 +3,7 @@
 //! `data` is base64url JSON; `signature` is base64url HMAC-SHA256 over the *encoded* `data` as
 //! received. Wix sends unpadded base64url, its TypeScript sample also accepts the standard
 //! alphabet and padding, so the decoder here accepts all four spellings. Unlike Wix's samples the
-//! comparison is constant-time (`Mac::verify_slice`) and `signDate` has a maximum age.
+//! comparison is constant-time (`constant_time_eq`) and `signDate` has a maximum age.
 //!
 //! This file is the verifier alone; the rest of the concept lives beside it:
 //! - `encoding.rs`: the four base64 spellings, decoded into stack buffers (the hot path);
@@ -103,17 +103,21 @@ impl InstanceVerifier {
         let mut signature_buf = [MaybeUninit::uninit(); SIGNATURE_BUF_LEN];
         let signature = decode_base64_into(signature, &mut signature_buf)
             .ok_or(AuthError::Malformed("the signature is not base64"))?;
-        if signature.len() != 32 {
+        let Ok(signature) = <&[u8; 32]>::try_from(signature) else {
             return Err(AuthError::Malformed("the signature is not 32 bytes"));
-        }
+        };
         let mut json_buf = [MaybeUninit::uninit(); DATA_BUF_LEN];
         let json = decode_base64_into(data, &mut json_buf)
             .ok_or(AuthError::Malformed("the data is not base64"))?;
 
         let mut mac = self.keyed_mac.clone();
         mac.update(data.as_bytes());
-        mac.verify_slice(signature)
-            .map_err(|_| AuthError::BadSignature)?;
+        // Constant-time, a word at a time: `Mac::verify_slice` (subtle) spends an optimisation
+        // barrier per byte, ~5 % of a verification (perf).
+        let expected: [u8; 32] = mac.finalize().into_bytes().into();
+        if !constant_time_eq::constant_time_eq_32(&expected, signature) {
+            return Err(AuthError::BadSignature);
+        }
 
         let payload = parse_payload(json)?;
         let instance_id = payload
@@ -161,13 +165,12 @@ impl InstanceVerifier {
         let signed = DateTime::parse_from_rfc3339(sign_date)
             .map_err(|_| AuthError::Malformed("signDate is not an ISO-8601 date"))?
             .with_timezone(&Utc);
-        if signed - now > Duration::seconds(MAX_FUTURE_SKEW_SECS) {
+        let age = now - signed;
+        if age < -Duration::seconds(MAX_FUTURE_SKEW_SECS) {
             return Err(AuthError::NotYetValid);
         }
-        if let Some(max_age) = self.max_age {
-            if now - signed > max_age {
-                return Err(AuthError::Expired);
-            }
+        if self.max_age.is_some_and(|max_age| age > max_age) {
+            return Err(AuthError::Expired);
         }
         Ok(Some(signed))
     }
