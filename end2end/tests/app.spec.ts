@@ -238,7 +238,7 @@ test('the dashboard asks for its counts and first page before its wasm arrives, 
   await page.goto(`/dashboard?instance=${encodeURIComponent(instance)}`, { waitUntil: 'domcontentloaded' });
   // Both leave while the wasm is held back (the page's early requests).
   await expect.poll(() => [...calls].sort()).toEqual(['/api/feedback/list', '/api/site/summary']);
-  expect(wasm.held()).toBeGreaterThan(0);
+  await expect.poll(wasm.held).toBeGreaterThan(0);
 
   wasm.release();
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
@@ -278,6 +278,8 @@ test('the owner pages through more feedback than one page holds', async ({ page,
   await expect(rows).toHaveCount(21);
   await expect(rows.last()).toContainText(`${stamp} #0`);
   await expect(dashboard.getByTestId('loading')).toHaveCount(0);
+  // Nothing more to load on site B's open list (only this test writes to it).
+  await expect(dashboard.getByTestId('load-more')).toBeHidden();
 
   // Another filter and back: the first page again, not the pages loaded before.
   await dashboard.getByTestId('filter-all').click();

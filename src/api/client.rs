@@ -71,30 +71,32 @@ pub async fn post_json<T: serde::de::DeserializeOwned>(
     body: String,
 ) -> Result<T, crate::api::ApiError> {
     use crate::api::{ApiError, ErrorCode};
-    let text = match take_early_request(path, &body) {
-        Some(early) => {
-            let pair = wasm_bindgen_futures::JsFuture::from(early).await.ok();
-            let field = |i: u32| {
-                pair.as_ref()
-                    .and_then(|p| web_sys::js_sys::Reflect::get_u32(p, i).ok())
-            };
-            match (
-                field(0).and_then(|v| v.as_bool()),
-                field(1).and_then(|v| v.as_string()),
-            ) {
-                (Some(ok), Some(text)) => answer(ok, text)?,
-                _ => {
-                    return Err(ApiError::new(
-                        ErrorCode::Network,
-                        "The server could not be reached.",
-                    ))
-                }
-            }
-        }
-        None => post_text(path, body).await?,
-    };
+    let text = early_or_post(path, body).await?;
     serde_json::from_str(&text)
         .map_err(|_| ApiError::new(ErrorCode::Network, "The server's answer could not be read."))
+}
+
+/// [`post_json`]'s text; not generic, so the wasm has one copy of it.
+async fn early_or_post(path: &str, body: String) -> Result<String, crate::api::ApiError> {
+    use crate::api::{ApiError, ErrorCode};
+    let Some(early) = take_early_request(path, &body) else {
+        return post_text(path, body).await;
+    };
+    let pair = wasm_bindgen_futures::JsFuture::from(early).await.ok();
+    let field = |i: u32| {
+        pair.as_ref()
+            .and_then(|p| web_sys::js_sys::Reflect::get_u32(p, i).ok())
+    };
+    match (
+        field(0).and_then(|v| v.as_bool()),
+        field(1).and_then(|v| v.as_string()),
+    ) {
+        (Some(ok), Some(text)) => answer(ok, text),
+        _ => Err(ApiError::new(
+            ErrorCode::Network,
+            "The server could not be reached.",
+        )),
+    }
 }
 
 /// The pending answer of the page's early `POST path` with exactly `body`, removed so that it

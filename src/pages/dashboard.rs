@@ -44,14 +44,12 @@ const EARLY_REQUESTS_JS: &str = r#"(()=>{const q=new URLSearchParams(location.se
 
 /// The `<script>` with [`EARLY_REQUESTS_JS`] when the page being rendered is the dashboard, for
 /// the shell's `<head>` (`app.rs`), ahead of the stylesheet: a script after a stylesheet waits
-/// for it to load, one before runs as soon as it is parsed. Rendered on the server only (the
-/// shell is not hydrated), so the wasm carries none of it.
+/// for it to load, one before runs as soon as it is parsed. The request's URL is known on the
+/// server only, and the shell is not hydrated: the wasm carries none of it.
 pub fn early_requests_script() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    let on_dashboard = use_context::<axum::http::request::Parts>()
-        .is_some_and(|parts| parts.uri.path().trim_end_matches('/') == "/dashboard");
-    #[cfg(not(feature = "ssr"))]
-    let on_dashboard = false;
+    let on_dashboard = use_context::<leptos_router::location::RequestUrl>()
+        .and_then(|url| url.parse().ok())
+        .is_some_and(|url| url.path() == "/dashboard");
     on_dashboard.then(|| view! { <script inner_html=EARLY_REQUESTS_JS></script> })
 }
 
@@ -169,11 +167,6 @@ fn Inbox() -> impl IntoView {
             _ => {}
         }
     };
-    let on_status_click = move |ev: leptos::ev::MouseEvent| {
-        if clicked(&ev, "div").is_some_and(|(action, _)| action == "load-more") {
-            fetch_page(next_cursor.get_untracked());
-        }
-    };
 
     let filter_button = move |value: StatusFilter, label: &'static str, testid: &'static str| {
         view! {
@@ -215,10 +208,15 @@ fn Inbox() -> impl IntoView {
                         row_html(&mut html, item);
                         html
                     }))></ul>
-                <div class="list-status" on:click=on_status_click
-                    inner_html=move || load.with(|load| items.with(|items| next_cursor.with(|next| {
-                        status_html(load, items.is_empty(), next.is_some())
-                    })))></div>
+                <div class="list-status"
+                    inner_html=move || load.with(|load| items.with(|items| status_html(load, items.is_empty())))></div>
+                // Hidden rather than removed when there is no more: the same button (and its
+                // keyboard focus) stays while one page after another loads.
+                <button type="button" data-testid="load-more"
+                    hidden=move || next_cursor.with(Option::is_none)
+                    on:click=move |_| fetch_page(next_cursor.get_untracked())>
+                    "Load more"
+                </button>
             }.into_any(),
         }}
     }
@@ -256,9 +254,9 @@ fn counts_html(summary: &Summary) -> String {
     html
 }
 
-/// Under the list: loading, the error, "nothing here", and "Load more" when there is more.
-fn status_html(load: &Load, empty: bool, more: bool) -> String {
-    let mut html = match load {
+/// Under the list: loading, the error, or "nothing here".
+fn status_html(load: &Load, empty: bool) -> String {
+    match load {
         Load::Loading => r#"<p class="muted" data-testid="loading">Loading…</p>"#.to_owned(),
         Load::Failed(err) => format!(
             r#"<p class="error" role="alert" data-testid="list-error">{}</p>"#,
@@ -268,11 +266,25 @@ fn status_html(load: &Load, empty: bool, more: bool) -> String {
             r#"<p class="muted" data-testid="empty">No feedback here yet.</p>"#.to_owned()
         }
         Load::Ready => String::new(),
-    };
-    if more {
-        html.push_str(r#"<button type="button" data-testid="load-more">Load more</button>"#);
     }
-    html
+}
+
+/// `email` for a `mailto:` link, percent-encoded but for letters, digits, `-._~` and `@`: a
+/// valid address may hold `?`, `&` or `=`, which in the link would add fields (a Cc, a body)
+/// to the owner's new message. The result needs no HTML escaping.
+fn mailto_address(email: &str) -> String {
+    let mut out = String::with_capacity(email.len());
+    for byte in email.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~@".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            for nibble in [byte >> 4, byte & 0xF] {
+                out.push(char::from(b"0123456789ABCDEF"[usize::from(nibble)]));
+            }
+        }
+    }
+    out
 }
 
 /// One feedback row: the message, who left it and how, and its two actions. Everything from
@@ -312,10 +324,13 @@ fn row_html(html: &mut String, item: &FeedbackItem) {
         );
     }
     if let Some(email) = &item.email {
-        let email = escape(email);
         push(
             html,
-            format_args!(r#"<a href="mailto:{email}">{email}</a>"#),
+            format_args!(
+                r#"<a href="mailto:{}">{}</a>"#,
+                mailto_address(email),
+                escape(email)
+            ),
         );
     }
     // "2026-11-27T03:19:40.123456Z" → "2026-11-27 03:19 UTC"
@@ -503,7 +518,7 @@ mod tests {
         for expected in [
             r#"<li class="feedback-item" data-testid="feedback-item" data-id="f-1" data-status="open">"#,
             "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;more&#39;",
-            r#"<a href="mailto:a&quot;b@example.com">a&quot;b@example.com</a>"#,
+            r#"<a href="mailto:a%22b@example.com">a&quot;b@example.com</a>"#,
             r#"data-testid="comp-id" title="Widget (compId)">comp-&lt;1&gt;</span>"#,
             r#"<span class="stars" aria-label="rating">★★★★☆</span>"#,
             r#"<time datetime="2026-11-27T03:19:40.123456Z">2026-11-27 03:19 UTC</time>"#,
@@ -559,11 +574,24 @@ mod tests {
 
     #[test]
     fn the_status_line_says_what_the_list_is_doing() {
-        assert!(status_html(&Load::Loading, true, false).contains(r#"data-testid="loading""#));
-        assert!(status_html(&Load::Ready, true, false).contains(r#"data-testid="empty""#));
-        assert_eq!(status_html(&Load::Ready, false, false), "");
-        assert!(status_html(&Load::Ready, false, true).contains(r#"data-testid="load-more""#));
+        assert!(status_html(&Load::Loading, true).contains(r#"data-testid="loading""#));
+        assert!(status_html(&Load::Ready, true).contains(r#"data-testid="empty""#));
+        assert_eq!(status_html(&Load::Ready, false), "");
         let failed = Load::Failed(ApiError::new(crate::api::ErrorCode::Network, "<b>down</b>"));
-        assert!(status_html(&failed, true, false).contains("&lt;b&gt;down&lt;/b&gt;"));
+        assert!(status_html(&failed, true).contains("&lt;b&gt;down&lt;/b&gt;"));
+    }
+
+    /// A valid address can carry `?cc=…&body=…`; in the link it stays part of the address.
+    #[test]
+    fn a_mailto_link_adds_no_fields() {
+        assert_eq!(
+            mailto_address("x?cc=evil%40y.z&body=hi@ex.com"),
+            "x%3Fcc%3Devil%2540y.z%26body%3Dhi@ex.com"
+        );
+        assert_eq!(
+            mailto_address("jo.doe-1_~@example.com"),
+            "jo.doe-1_~@example.com"
+        );
+        assert_eq!(mailto_address("ü@ex.com"), "%C3%BC@ex.com");
     }
 }

@@ -2,8 +2,8 @@
 //! views: the feedback rows, the counts, the list's status line, the plan bar.
 //!
 //! Why: every reactive view is code in the dashboard's wasm chunk (a keyed `For` of rows with
-//! their event handlers was ~18 KiB gzip of it, twiggy), and the page has a size budget
-//! (BENCHMARKS.md). Markup is one `inner_html` and one delegated click handler. The price is
+//! their event handlers was ~20 KiB gzip of the dashboard's download), and the page has a size
+//! budget (BENCHMARKS.md). Markup is one `inner_html` and one delegated click handler. The price is
 //! escaping by hand: every piece of text from outside goes through [`escape`], in element text
 //! and in double-quoted attribute values alike.
 

@@ -153,6 +153,38 @@ async fn pages_are_frameable_by_wix_only_and_send_security_headers() {
     );
 }
 
+/// The dashboard starts its first two API requests from `<head>`, ahead of the stylesheet (which
+/// would hold an inline script back until it loads); no other page does. The credential is read
+/// in the browser, never written into the page.
+#[tokio::test]
+async fn the_dashboard_starts_its_first_requests_from_its_head() {
+    let app = spawn().await;
+    let owner = instance(SITE_A, Role::Owner);
+    let html = app
+        .get(&format!("/dashboard?instance={owner}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let at = |needle: &str| {
+        html.find(needle)
+            .unwrap_or_else(|| panic!("no {needle} in {html}"))
+    };
+    let script = at("window.__wixAppEarly=");
+    assert!(script < at(r#"rel="stylesheet""#), "{html}");
+    assert!(script < at("</head>"), "{html}");
+    assert!(
+        html.contains(r#"["/api/feedback/list",'{"status":"open""#),
+        "{html}"
+    );
+    assert!(!html.contains(&owner), "the instance is not in the page");
+    for path in ["/widget", "/settings", "/"] {
+        let other = app.get(&format!("{path}?instance={owner}")).await;
+        let other = other.text().await.unwrap();
+        assert!(!other.contains("__wixAppEarly"), "{path}: {other}");
+    }
+}
+
 #[tokio::test]
 async fn pages_without_an_instance_explain_themselves() {
     let app = spawn().await;

@@ -6,7 +6,8 @@
 //! 1.2 µs every API request pays (BENCHMARKS.md); this reader takes a fraction of that, and no
 //! maintained crate reads a 300-byte flat object faster than serde_json. It is not a JSON parser:
 //! it answers `None` for anything outside that shape (numbers, nested values, escapes, control
-//! characters, a field twice, trailing bytes) and serde_json then reads the payload as before.
+//! characters, one of the fields it reads given twice, trailing bytes) and serde_json then reads
+//! the payload as before.
 //! So an answer from here is one serde_json would give; a property test holds the two to that.
 //! The bytes it reads have already passed the HMAC check: only Wix-signed JSON gets here.
 
