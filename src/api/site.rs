@@ -23,16 +23,7 @@ pub struct Summary {
 
 /// Wix's page where the owner buys or changes the app's plan for the site.
 pub fn upgrade_url(app_id: &str, instance_id: &str) -> String {
-    fn enc(s: &str) -> String {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    }
+    let enc = |text: &str| crate::api::percent_encode(text, b"");
     format!(
         "https://www.wix.com/apps/upgrade/{}?appInstanceId={}",
         enc(app_id),

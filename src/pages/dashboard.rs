@@ -273,18 +273,7 @@ fn status_html(load: &Load, empty: bool) -> String {
 /// valid address may hold `?`, `&` or `=`, which in the link would add fields (a Cc, a body)
 /// to the owner's new message. The result needs no HTML escaping.
 fn mailto_address(email: &str) -> String {
-    let mut out = String::with_capacity(email.len());
-    for byte in email.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~@".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push('%');
-            for nibble in [byte >> 4, byte & 0xF] {
-                out.push(char::from(b"0123456789ABCDEF"[usize::from(nibble)]));
-            }
-        }
-    }
-    out
+    crate::api::percent_encode(email, b"@")
 }
 
 /// One feedback row: the message, who left it and how, and its two actions. Everything from
