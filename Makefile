@@ -16,6 +16,8 @@ DEV_FEATURES := --bin-features ssr,dev-tools
 NIGHTLY := nightly-2026-05-20
 # Its file names carry a hash of their content (`wix-app.<hash>.wasm`; the hashes of the entry
 # points in target/site/hash.txt), so browsers may cache them for good: src/server/static_assets.rs.
+# cargo-leptos names three of them (the core JS and wasm, the split manifest) by what they held
+# before it rewrote them; scripts/rehash-site.mjs renames them so a name never stands for two contents.
 RELEASE_WASM_ENV := RUSTUP_TOOLCHAIN=$(NIGHTLY) CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
 	RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none" \
 	LEPTOS_HASH_FILES=true LEPTOS_HASH_FILE_NAME=$(CURDIR)/target/site/hash.txt
@@ -63,6 +65,7 @@ unit:
 e2e: build
 	scripts/check-bundle.sh
 	scripts/with-postgres.sh scripts/replicas-smoke.sh
+	node --test scripts/
 	cd end2end && node --test interop/
 	cd end2end && npx playwright test
 
@@ -81,6 +84,7 @@ e2e-release: bundle-budget
 ## The production frontend alone (wasm split per route, built by $(NIGHTLY); see above).
 release-front:
 	$(RELEASE_WASM_ENV) cargo leptos build --release --frontend-only --split
+	node scripts/rehash-site.mjs
 
 ## kill -9 mid-burst, restart, check every acknowledged submission is stored.
 durability: build

@@ -7,9 +7,10 @@
 //! Caching depends on the name. The production build (`make release-front`) puts a hash of each
 //! file's content in its name (`wix-app.<hash>.wasm`, `chunk_4.<hash>.wasm`) and lists the
 //! entry points' hashes in `<site root>/hash.txt`, which [`adopt_hashed_names`] points Leptos
-//! at so the pages name the hashed files. A hashed file never changes, so it is sent with
-//! `Cache-Control: public, max-age=31536000, immutable`: a returning visitor's browser does not
-//! even ask for it again, and a deploy changes the names. Unhashed files (debug builds) get
+//! at so the pages name the hashed files (`scripts/rehash-site.mjs` corrects the names that
+//! cargo-leptos hashes before it rewrites the files). A hashed file never changes, so it is sent
+//! with `Cache-Control: public, max-age=31536000, immutable`: a returning visitor's browser does
+//! not even ask for it again, and a deploy changes the names. Unhashed files (debug builds) get
 //! `no-cache` with `Last-Modified`: kept, but revalidated on each page load (a `304`).
 
 use std::path::{Path, PathBuf};
