@@ -23,7 +23,7 @@
 //
 // Usage: node scripts/rehash-site.mjs [SITE_DIR]   (default target/site)
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const site = process.argv[2] ?? "target/site";
@@ -118,11 +118,12 @@ const renamed = Object.fromEntries(
     name.replace(/\.[A-Za-z0-9_-]{22}\.(js|wasm)$/, `.${coreHash}.$1`),
   ]),
 );
+// Written under the new names first; the old files go only once hash.txt names the new ones, so
+// an interrupted run leaves either the old site intact or a site the checks below refuse.
 for (const [role, bytes] of Object.entries(contents)) {
   let out = bytes;
   for (const [other, name] of Object.entries(core)) out = replaceAll(out, placeholder(name), renamed[other]);
-  writeFileSync(join(pkg, core[role]), out);
-  if (core[role] !== renamed[role]) renameSync(join(pkg, core[role]), join(pkg, renamed[role]));
+  writeFileSync(join(pkg, renamed[role]), out);
 }
 
 // 3: the manifest lists chunks by their (true) hashed names; its own name comes last.
@@ -130,9 +131,13 @@ const manifestHash = hashOf(readFileSync(join(pkg, manifest)));
 const newManifest = `__wasm_split_manifest.${manifestHash}.json`;
 if (manifest !== newManifest) renameSync(join(pkg, manifest), join(pkg, newManifest));
 
-// 4: hash.txt, then every hashed file checked against its bytes.
+// 4: hash.txt, then every hashed file checked against its bytes, and every hashed name the core
+// files hold against the files there are.
 hashes.set("js", coreHash).set("wasm", coreHash).set("split", coreHash).set("manifest", manifestHash);
 writeFileSync(hashFile, [...hashes].map(([k, v]) => `${k}: ${v}\n`).join(""));
+for (const [role, name] of Object.entries(core)) {
+  if (name !== renamed[role]) unlinkSync(join(pkg, name));
+}
 
 const coreNames = new Set(Object.values(renamed));
 for (const name of readdirSync(pkg)) {
@@ -144,6 +149,12 @@ for (const name of readdirSync(pkg)) {
     if (!coreNames.has(old) && old !== newManifest && bytes.includes(old)) {
       fail(`${name} still names ${old}, which this script renamed`);
     }
+  }
+}
+for (const name of coreNames) {
+  const text = readFileSync(join(pkg, name)).toString("latin1");
+  for (const [named] of text.matchAll(/[\w-]+\.[A-Za-z0-9_-]{22}\.(?:js|wasm)(?![\w-])/g)) {
+    if (!existsSync(join(pkg, named))) fail(`${name} names ${named}, which is not in ${pkg}`);
   }
 }
 console.log(`rehash-site: core (js, wasm, split loader) ${coreHash}, manifest ${manifestHash}`);

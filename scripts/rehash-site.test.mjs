@@ -14,13 +14,14 @@ import { fileURLToPath } from 'node:url';
 const script = fileURLToPath(new URL('./rehash-site.mjs', import.meta.url));
 const md5 = (bytes) => createHash('md5').update(bytes).digest('base64url');
 
-/** A site as cargo-leptos leaves it. `order` varies what a rebuild of equal code varies: the loader's import
- * order (and so its name); `wasmByte` stands for a code change. */
-function cargoLeptosSite({ order = ['memory', '__indirect_function_table'], wasmByte = 1 } = {}) {
+/** A site as cargo-leptos leaves it. `order` varies what a rebuild of equal code varies: the
+ * loader's import order (and so its name); `wasmByte` stands for a change in the core, `chunkByte`
+ * for one in a lazy route only. */
+function cargoLeptosSite({ order = ['memory', '__indirect_function_table'], wasmByte = 1, chunkByte = 7 } = {}) {
   const site = mkdtempSync(join(tmpdir(), 'rehash-site-'));
   const pkg = join(site, 'pkg');
   mkdirSync(pkg);
-  const chunk = Buffer.from([0, 0x61, 0x73, 0x6d, 7]);
+  const chunk = Buffer.from([0, 0x61, 0x73, 0x6d, chunkByte]);
   const chunkName = `chunk_4.${md5(chunk)}`;
   writeFileSync(join(pkg, `${chunkName}.wasm`), chunk);
   const css = 'body{margin:0}';
@@ -29,7 +30,7 @@ function cargoLeptosSite({ order = ['memory', '__indirect_function_table'], wasm
   // cargo-leptos hashes the files while they still name the loader by its placeholder...
   const placeholder = '__wasm_split.______________________.js';
   const js = (split) => `import*as t from"./${split}";const x={"./${split}":t};export function initSync(){}\n`;
-  const wasm = (split) => Buffer.concat([Buffer.from([0, 0x61, 0x73, 0x6d, wasmByte, 40]), Buffer.from(`./${split}`)]);
+  const wasm = (split) => Buffer.concat([Buffer.from([0, 0x61, 0x73, 0x6d, wasmByte, 0xff, 0xc3, 40]), Buffer.from(`./${split}`)]);
   const jsHash = md5(js(placeholder));
   const wasmHash = md5(wasm(placeholder));
   const manifestBefore = JSON.stringify({ __dashboard_route_view_1: ['chunk_4'] }, null, 2);
@@ -114,6 +115,28 @@ test('a code change renames all three core files, so no cached core survives a d
   rmSync(after, { recursive: true });
 });
 
+test('a change in a lazy route alone renames the loader, and the core with it', () => {
+  const before = cargoLeptosSite({ chunkByte: 7 });
+  const after = cargoLeptosSite({ chunkByte: 8 });
+  rehash(before);
+  rehash(after);
+  const [h1, h2] = [before, after].map((s) => hashLines(snapshot(s).hashes));
+  for (const key of ['js', 'wasm', 'split', 'manifest']) assert.notEqual(h1[key], h2[key], key);
+  rmSync(before, { recursive: true });
+  rmSync(after, { recursive: true });
+});
+
+test('the wasm is rewritten byte for byte: only the loader name changes in it', () => {
+  const site = cargoLeptosSite();
+  const { wasm, split } = hashLines(readFileSync(join(site, 'hash.txt'), 'utf8'));
+  const raw = readFileSync(join(site, 'pkg', `wix-app.${wasm}.wasm`));
+  rehash(site);
+  const h = hashLines(snapshot(site).hashes);
+  const rewritten = readFileSync(join(site, 'pkg', `wix-app.${h.wasm}.wasm`));
+  assert.deepEqual(rewritten, Buffer.from(raw.toString('latin1').replace(split, h.split), 'latin1'));
+  rmSync(site, { recursive: true });
+});
+
 test('running it again changes nothing', () => {
   const site = cargoLeptosSite();
   rehash(site);
@@ -130,6 +153,28 @@ test('a hashed file whose name is not its hash fails the build with its name', (
   const run = rehash(site);
   assert.equal(run.status, 1);
   assert.match(run.stderr, new RegExp(`${chunk.replace(/[.]/g, '\\.')} is not named by the hash of its content`));
+  rmSync(site, { recursive: true });
+});
+
+test('a file that still names a renamed core file fails the build', () => {
+  const site = cargoLeptosSite();
+  const { js } = hashLines(readFileSync(join(site, 'hash.txt'), 'utf8'));
+  const extra = `import "./wix-app.${js}.js";`;
+  writeFileSync(join(site, 'pkg', `extra.${md5(extra)}.js`), extra);
+  const run = rehash(site);
+  assert.equal(run.status, 1);
+  assert.match(run.stderr, new RegExp(`extra\\..* still names wix-app\\.${js}\\.js`));
+  rmSync(site, { recursive: true });
+});
+
+test('a core file naming a file that is not there fails the build (e.g. after an interrupted run)', () => {
+  const site = cargoLeptosSite();
+  const { js } = hashLines(readFileSync(join(site, 'hash.txt'), 'utf8'));
+  const path = join(site, 'pkg', `wix-app.${js}.js`);
+  writeFileSync(path, `${readFileSync(path, 'utf8')}import "./__wasm_split.AAAAAAAAAAAAAAAAAAAAAA.js";\n`);
+  const run = rehash(site);
+  assert.equal(run.status, 1);
+  assert.match(run.stderr, /names __wasm_split\.AAAAAAAAAAAAAAAAAAAAAA\.js, which is not in/);
   rmSync(site, { recursive: true });
 });
 
