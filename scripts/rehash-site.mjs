@@ -30,6 +30,9 @@ const site = process.argv[2] ?? "target/site";
 const pkg = join(site, "pkg");
 const hashFile = join(site, "hash.txt");
 
+/** cargo-leptos's name hash in a file name: `name.<22 characters of base64url>.ext`. */
+const HASH = "[A-Za-z0-9_-]{22}";
+
 function fail(message) {
   console.error(`rehash-site: ${message}`);
   process.exit(1);
@@ -100,7 +103,8 @@ for (const name of [core.split, manifest]) {
 }
 
 // 1 and 2: the three core files, hashed together with their names for each other blanked.
-const placeholder = (name) => name.replace(/\.[A-Za-z0-9_-]{22}\./, `.${"_".repeat(22)}.`);
+const withHash = (name, hash) => name.replace(new RegExp(`\\.${HASH}\\.(js|wasm)$`), `.${hash}.$1`);
+const placeholder = (name) => withHash(name, "_".repeat(22));
 const contents = Object.fromEntries(
   Object.entries(core).map(([role, name]) => {
     let bytes = readFileSync(join(pkg, name));
@@ -113,10 +117,7 @@ const coreHash = hashOf(
   ...Object.entries(contents).flatMap(([role, bytes]) => [`${role}:${bytes.length}:`, bytes]),
 );
 const renamed = Object.fromEntries(
-  Object.entries(core).map(([role, name]) => [
-    role,
-    name.replace(/\.[A-Za-z0-9_-]{22}\.(js|wasm)$/, `.${coreHash}.$1`),
-  ]),
+  Object.entries(core).map(([role, name]) => [role, withHash(name, coreHash)]),
 );
 // Written under the new names first; the old files go only once hash.txt names the new ones, so
 // an interrupted run leaves either the old site intact or a site the checks below refuse.
@@ -141,7 +142,7 @@ for (const [role, name] of Object.entries(core)) {
 
 const coreNames = new Set(Object.values(renamed));
 for (const name of readdirSync(pkg)) {
-  const hashed = /\.([A-Za-z0-9_-]{22})\.[a-z]+$/.exec(name);
+  const hashed = new RegExp(`\\.(${HASH})\\.[a-z]+$`).exec(name);
   if (!hashed || coreNames.has(name) || /\.(br|gz)$/.test(name)) continue;
   const bytes = readFileSync(join(pkg, name));
   if (hashOf(bytes) !== hashed[1]) fail(`${name} is not named by the hash of its content`);
@@ -153,7 +154,7 @@ for (const name of readdirSync(pkg)) {
 }
 for (const name of coreNames) {
   const text = readFileSync(join(pkg, name)).toString("latin1");
-  for (const [named] of text.matchAll(/[\w-]+\.[A-Za-z0-9_-]{22}\.(?:js|wasm)(?![\w-])/g)) {
+  for (const [named] of text.matchAll(new RegExp(`[\\w-]+\\.${HASH}\\.(?:js|wasm)(?![\\w-])`, "g"))) {
     if (!existsSync(join(pkg, named))) fail(`${name} names ${named}, which is not in ${pkg}`);
   }
 }

@@ -65,10 +65,11 @@ function snapshot(site) {
 }
 
 const hashLines = (text) => Object.fromEntries(text.trim().split('\n').map((l) => l.split(': ')));
+const readHashLines = (site) => hashLines(readFileSync(join(site, 'hash.txt'), 'utf8'));
 
 test('cargo-leptos leaves the core named by bytes it no longer holds (why the script exists)', () => {
   const site = cargoLeptosSite();
-  const { js, wasm } = hashLines(readFileSync(join(site, 'hash.txt'), 'utf8'));
+  const { js, wasm } = readHashLines(site);
   assert.notEqual(md5(readFileSync(join(site, 'pkg', `wix-app.${js}.js`))), js);
   assert.notEqual(md5(readFileSync(join(site, 'pkg', `wix-app.${wasm}.wasm`))), wasm);
   rmSync(site, { recursive: true });
@@ -103,35 +104,32 @@ test('two builds of the same code get the same names and bytes, whatever order t
   rmSync(b, { recursive: true });
 });
 
+/** hash.txt of two sites built with different options, after the script ran on each. */
+function rehashedPair(optionsBefore, optionsAfter) {
+  const sites = [cargoLeptosSite(optionsBefore), cargoLeptosSite(optionsAfter)];
+  sites.forEach(rehash);
+  const lines = sites.map(readHashLines);
+  for (const site of sites) rmSync(site, { recursive: true });
+  return lines;
+}
+
 test('a code change renames all three core files, so no cached core survives a deploy it does not match', () => {
-  const before = cargoLeptosSite({ wasmByte: 1 });
-  const after = cargoLeptosSite({ wasmByte: 2 });
-  rehash(before);
-  rehash(after);
-  const [h1, h2] = [before, after].map((s) => hashLines(snapshot(s).hashes));
+  const [h1, h2] = rehashedPair({ wasmByte: 1 }, { wasmByte: 2 });
   for (const key of ['js', 'wasm', 'split']) assert.notEqual(h1[key], h2[key], key);
   assert.equal(h1.manifest, h2.manifest, 'the manifest did not change');
-  rmSync(before, { recursive: true });
-  rmSync(after, { recursive: true });
 });
 
 test('a change in a lazy route alone renames the loader, and the core with it', () => {
-  const before = cargoLeptosSite({ chunkByte: 7 });
-  const after = cargoLeptosSite({ chunkByte: 8 });
-  rehash(before);
-  rehash(after);
-  const [h1, h2] = [before, after].map((s) => hashLines(snapshot(s).hashes));
+  const [h1, h2] = rehashedPair({ chunkByte: 7 }, { chunkByte: 8 });
   for (const key of ['js', 'wasm', 'split', 'manifest']) assert.notEqual(h1[key], h2[key], key);
-  rmSync(before, { recursive: true });
-  rmSync(after, { recursive: true });
 });
 
 test('the wasm is rewritten byte for byte: only the loader name changes in it', () => {
   const site = cargoLeptosSite();
-  const { wasm, split } = hashLines(readFileSync(join(site, 'hash.txt'), 'utf8'));
+  const { wasm, split } = readHashLines(site);
   const raw = readFileSync(join(site, 'pkg', `wix-app.${wasm}.wasm`));
   rehash(site);
-  const h = hashLines(snapshot(site).hashes);
+  const h = readHashLines(site);
   const rewritten = readFileSync(join(site, 'pkg', `wix-app.${h.wasm}.wasm`));
   assert.deepEqual(rewritten, Buffer.from(raw.toString('latin1').replace(split, h.split), 'latin1'));
   rmSync(site, { recursive: true });
@@ -158,7 +156,7 @@ test('a hashed file whose name is not its hash fails the build with its name', (
 
 test('a file that still names a renamed core file fails the build', () => {
   const site = cargoLeptosSite();
-  const { js } = hashLines(readFileSync(join(site, 'hash.txt'), 'utf8'));
+  const { js } = readHashLines(site);
   const extra = `import "./wix-app.${js}.js";`;
   writeFileSync(join(site, 'pkg', `extra.${md5(extra)}.js`), extra);
   const run = rehash(site);
@@ -169,7 +167,7 @@ test('a file that still names a renamed core file fails the build', () => {
 
 test('a core file naming a file that is not there fails the build (e.g. after an interrupted run)', () => {
   const site = cargoLeptosSite();
-  const { js } = hashLines(readFileSync(join(site, 'hash.txt'), 'utf8'));
+  const { js } = readHashLines(site);
   const path = join(site, 'pkg', `wix-app.${js}.js`);
   writeFileSync(path, `${readFileSync(path, 'utf8')}import "./__wasm_split.AAAAAAAAAAAAAAAAAAAAAA.js";\n`);
   const run = rehash(site);
